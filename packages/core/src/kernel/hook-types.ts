@@ -1,0 +1,80 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from '../ir/graph-model.js';
+import type { GraphNode } from '../ir/graph.js';
+import type { CalibrationUnit } from '../ir/units.js';
+
+/** Affine quantization parameters of one tensor (per tensor: length 1; per channel: one per channel). */
+export interface QuantParams {
+  readonly bits: number;
+  readonly qmin: number;
+  readonly qmax: number;
+  /** Channel axis for per-channel grids, null for per-tensor. */
+  readonly axis: number | null;
+  readonly scale: Float32Array;
+  readonly zeroPoint: Float32Array;
+}
+
+/** What a quantizer observes: a node's weight or the activation at its input. */
+export interface QuantTarget {
+  readonly node: GraphNode;
+  readonly kind: 'weight' | 'activation';
+  /** The parameter name for weights. */
+  readonly param?: string;
+}
+
+export interface QuantizeRun {
+  readonly model: GraphModel;
+  readonly quantizer: string;
+}
+
+export interface CalibrationRun {
+  /** The full-precision model. */
+  readonly model: GraphModel;
+  readonly defense: string;
+  readonly units: readonly CalibrationUnit[];
+}
+
+export interface UnitContext {
+  readonly run: CalibrationRun;
+  readonly unit: CalibrationUnit;
+}
+
+export interface UnitStep {
+  readonly unit: CalibrationUnit;
+  readonly step: number;
+  readonly total: number;
+  readonly loss?: number;
+}
+
+export interface UnitReport {
+  readonly steps: number;
+  readonly initialLoss?: number;
+  readonly finalLoss?: number;
+}
+
+/** A named scalar loss; the loss stage sums `weight * value` over all terms. */
+export interface LossTerm {
+  readonly name: string;
+  readonly value: tf.Scalar;
+  readonly weight: number;
+}
+
+export interface LossContext {
+  /** Who asks, e.g. 'lac:unit' or 'defense:nad'. */
+  readonly stage: string;
+  readonly model: GraphModel;
+  readonly unit?: CalibrationUnit;
+}
+
+/** A training batch: images NHWC and integer labels. */
+export interface Batch {
+  readonly x: tf.Tensor4D;
+  readonly y: tf.Tensor1D;
+}
+
+export interface BatchContext {
+  /** Who trains on the batch, e.g. 'defense:nad'. */
+  readonly consumer: string;
+  readonly model: GraphModel;
+  readonly step: number;
+}
