@@ -1,3 +1,4 @@
+import './tfjs-setup.js';
 export * from './errors.js';
 export * from './ir/graph.js';
 export * from './ir/op-def.js';
@@ -6,6 +7,7 @@ export * from './ir/activations.js';
 export * from './ir/executor.js';
 export * from './ir/graph-model.js';
 export * from './ir/units.js';
+export * from './ir/node-shapes.js';
 export * from './ir/builder.js';
 export * from './io/folder/index.js';
 export * from './io/layers/topology.js';
@@ -18,3 +20,5 @@ export * from './kernel/hook-types.js';
 export * from './kernel/hooks.js';
 export * from './kernel/engine.js';
 export * from './kernel/plugin-loader.js';
+export * from './train/classification-step.js';
+export * from './runtime/backend.js';

@@ -1,3 +1,4 @@
+import '../../tfjs-setup.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Batch statistics of one training-mode batch norm call. */

@@ -1,3 +1,4 @@
+import '../../tfjs-setup.js';
 import { QcbError } from '../../errors.js';
 import type { OpDef } from '../op-def.js';
 import { activationOp } from './activation.js';

@@ -143,15 +143,15 @@ function interleave(rows: tf.Tensor4D[][], inHeight: number, inWidth: number): t
   const strideH = rows.length;
   const strideW = rows[0].length;
   // Stacking on inner axes is a plain JS copy on wasm; a 5-D transpose would be far slower.
-  const merged = rows.map((blocks) =>
+  const merged = rows.map((blocks): tf.Tensor4D =>
     strideW === 1 ? blocks[0] : tf.reshape(tf.stack(blocks, 3), [batch, blockHeight, blockWidth * strideW, channels]),
   );
-  const full =
+  const full: tf.Tensor4D =
     strideH === 1
       ? merged[0]
       : tf.reshape(tf.stack(merged, 2), [batch, blockHeight * strideH, blockWidth * strideW, channels]);
   if (full.shape[1] === inHeight && full.shape[2] === inWidth) {
-    return full as tf.Tensor4D;
+    return full;
   }
   return tf.slice(full, [0, 0, 0, 0], [batch, inHeight, inWidth, channels]);
 }

@@ -1,0 +1,30 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Engine, QcbError, importPluginModule, readConfigFile } from '@qcb/core';
+import { initBackend, isValidBackendChoice, type BackendInfo } from '@qcb/core';
+import type { GlobalOptions } from './options.js';
+
+export const DEFAULT_CONFIG_FILE = 'qcb.config.json';
+
+/** Plugin specifiers from the config file (explicit, or qcb.config.json in cwd) and --plugin. */
+export async function pluginSpecs(globals: GlobalOptions, cwd: string): Promise<string[]> {
+  const specs: string[] = [];
+  const configFile = globals.config ? resolve(cwd, globals.config) : resolve(cwd, DEFAULT_CONFIG_FILE);
+  if (globals.config || existsSync(configFile)) specs.push(...(await readConfigFile(configFile)).plugins);
+  specs.push(...globals.plugin);
+  return specs;
+}
+
+/** The engine with every plugin named by the user loaded and applied. */
+export async function createEngine(globals: GlobalOptions, cwd: string): Promise<Engine> {
+  const modules = [];
+  for (const spec of await pluginSpecs(globals, cwd)) modules.push(await importPluginModule(spec, cwd));
+  return Engine.create(modules);
+}
+
+export async function selectBackend(globals: GlobalOptions): Promise<BackendInfo> {
+  if (!isValidBackendChoice(globals.backend)) {
+    throw new QcbError('E_BACKEND', `unknown backend "${globals.backend}" (choose auto, tensorflow, wasm or cpu)`);
+  }
+  return initBackend(globals.backend);
+}

@@ -1,0 +1,51 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { assertUnitDilations } from './conv-support.js';
+import { as4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
+import { kernelFromOps } from './kernel-from-ops.js';
+import { flippedPhaseTaps, transposedConv, type AxisPhase, type SpatialPadding } from './transposed-conv.js';
+
+/**
+ * dx of a depthwise conv: each of the Cin*M dy channels is correlated with its
+ * own flipped filter (a stride-1 depthwise conv), then the M multiplier
+ * channels of each input channel are summed.
+ */
+function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const dyInfo = kernelInput(args, 'dy');
+  const filterInfo = kernelInput(args, 'filter');
+  const { strides, dilations, pad, dimRoundingMode, inputShape } =
+    args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  assertUnitDilations(tf.DepthwiseConv2dNativeBackpropInput, dilations);
+  const filterShape = as4D(filterInfo, 'DepthwiseConv2dNativeBackpropInput filter');
+  const convInfo = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+    'channelsLast',
+  );
+  const [, , inChannels, multiplier] = filterShape;
+  const phaseStrides: [number, number] = [convInfo.strideHeight, convInfo.strideWidth];
+
+  return kernelFromOps(kernelBackend(args), [dyInfo, filterInfo] as const, (dy, filter) => {
+    const conv = (window: tf.Tensor4D, h: AxisPhase, w: AxisPhase, padding: SpatialPadding): tf.Tensor4D => {
+      const taps = flippedPhaseTaps(filter as tf.Tensor4D, h, w, phaseStrides);
+      const perChannel = tf.reshape(taps, [h.numTaps, w.numTaps, inChannels * multiplier, 1]) as tf.Tensor4D;
+      const out = tf.depthwiseConv2d(window, perChannel, 1, [[0, 0], padding[0], padding[1], [0, 0]]);
+      if (multiplier === 1) {
+        return out;
+      }
+      const [batch, height, width] = out.shape;
+      return tf.sum(tf.reshape(out, [batch, height, width, inChannels, multiplier]), 4);
+    };
+    return transposedConv(dy as tf.Tensor4D, convInfo, conv);
+  });
+}
+
+export const depthwiseConv2dNativeBackpropInputConfig: tf.KernelConfig = {
+  kernelName: tf.DepthwiseConv2dNativeBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: depthwiseConv2dNativeBackpropInput,
+};

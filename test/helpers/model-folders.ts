@@ -1,0 +1,18 @@
+import { GraphBuilder, GraphModel, saveModel, type QcbSidecar } from '@qcb/core';
+
+/** A small conv net with BN, a residual add, pooling and a dense head, saved as a model folder. */
+export async function writeTinyModelFolder(dir: string, sidecar: QcbSidecar | null = null): Promise<void> {
+  const b = new GraphBuilder('tiny_cnn', [8, 8, 1], { seed: 5 });
+  let x = b.input();
+  x = b.conv2d(x, { filters: 4, kernelSize: 3, name: 'conv' });
+  x = b.batchNorm(x, { name: 'bn' });
+  x = b.relu(x, 'relu');
+  let y = b.conv2d(x, { filters: 4, kernelSize: 3, useBias: false, name: 'conv_b' });
+  y = b.batchNorm(y, { name: 'bn_b' });
+  const sum = b.add([x, y], 'add');
+  const pooled = b.maxPool(sum, 2, 2, 'valid', 'pool');
+  const out = b.dense(b.flatten(pooled, 'flat'), { units: 3, name: 'logits' });
+  const model = new GraphModel(b.build(out));
+  await saveModel(dir, model, { sidecar });
+  model.dispose();
+}
