@@ -2,10 +2,11 @@ import { QcbError, isQcbError } from '@qcb/core';
 import type { Command } from './commands/command.js';
 import { inspectCommand } from './commands/inspect.js';
 import { pluginsCommand } from './commands/plugins.js';
+import { trainCommand } from './commands/train.js';
 import type { CliIO } from './io.js';
 import { GLOBAL_OPTIONS, parseCommandArgs } from './options.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, pluginsCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, pluginsCommand];
 
 function helpText(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

@@ -2,7 +2,15 @@ import type { GraphModel } from '@qcb/core';
 import { QcbError } from '@qcb/core';
 import { resnetSmall, type ResNetSmallOptions } from './resnet-small.js';
 
+import { resnet18 } from './resnet18.js';
+import { vggBn } from './vgg-bn.js';
+import { alexnet } from './alexnet.js';
+
 export { resnetSmall, type ResNetSmallOptions } from './resnet-small.js';
+export { resnet18, type ResNet18Options } from './resnet18.js';
+export { vggBn, VGG11, type VggBnOptions } from './vgg-bn.js';
+export { alexnet, type AlexNetOptions } from './alexnet.js';
+export { basicBlock } from './basic-block.js';
 
 /** Options every architecture builder accepts. */
 export interface ArchOptions {
@@ -13,6 +21,9 @@ export interface ArchOptions {
 
 const ARCHITECTURES: Readonly<Record<string, (o: ArchOptions) => GraphModel>> = {
   'resnet-small': (o) => resnetSmall(o as ResNetSmallOptions),
+  resnet18: (o) => resnet18(o),
+  'vgg-bn': (o) => vggBn(o),
+  alexnet: (o) => alexnet(o),
 };
 
 export function architectures(): string[] {

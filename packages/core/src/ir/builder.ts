@@ -129,7 +129,8 @@ export class GraphBuilder {
 
   batchNorm(x: string, o: { epsilon?: number; momentum?: number; name?: string } = {}): string {
     const c = this.channelsOf(x);
-    const attrs: BatchNormAttrs = { epsilon: o.epsilon ?? 1e-3, momentum: o.momentum ?? 0.99, center: true, scale: true };
+    // Momentum 0.9 (PyTorch's 0.1): moving statistics settle within a short training run.
+    const attrs: BatchNormAttrs = { epsilon: o.epsilon ?? 1e-3, momentum: o.momentum ?? 0.9, center: true, scale: true };
     const params = {
       gamma: tf.variable(tf.ones([c])),
       beta: tf.variable(tf.zeros([c])),

@@ -1,28 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '../ir/graph-model.js';
+import type { Optimizer } from './optimizers/optimizer.js';
+import { crossEntropy, trainStep } from './train-step.js';
 
 /**
  * One supervised training step: softmax cross-entropy on integer labels, BN in training
- * mode (moving statistics updated), gradients applied to `variables` (default: every
- * trainable one). Returns the batch loss. Allocates nothing that outlives the call.
+ * mode (moving statistics updated). Returns the batch loss.
  */
-export function classificationStep(
-  model: GraphModel,
-  optimizer: tf.Optimizer,
-  x: tf.Tensor,
-  labels: tf.Tensor1D,
-  variables: tf.Variable[] = model.variables(),
-): number {
-  const cost = optimizer.minimize(
-    () => {
-      const logits = model.predict(x, { training: true }) as tf.Tensor2D;
-      const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-      return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-    },
-    true,
-    variables,
-  );
-  const loss = cost!.dataSync()[0];
-  cost!.dispose();
-  return loss;
+export function classificationStep(model: GraphModel, optimizer: Optimizer, x: tf.Tensor, labels: tf.Tensor1D, lr: number): number {
+  return trainStep(optimizer, () => crossEntropy(model.predict(x, { training: true }), labels), lr);
 }

@@ -5,6 +5,8 @@ import {
   conv2dCases,
   convGradsOn,
   describeCase,
+  hostTensor,
+  kernelOutputOn,
   relativeMaxDiff,
   useWasmWithTrainingKernels,
 } from './testing/grad-parity.js';
@@ -35,5 +37,14 @@ describe('Conv2DBackpropInput (wasm)', () => {
       }),
     ).toThrow(/only NHWC/);
     tf.dispose([dy, filter]);
+  });
+
+  it("matches cpu when the forward pass used dimRoundingMode 'ceil'", async () => {
+    // 8 rows, pad 1, stride 2: 'ceil' gives 5 output rows, the last window reaching past the padding.
+    const attrs = { strides: 2, pad: 1, dataFormat: 'NHWC', dimRoundingMode: 'ceil', inputShape: [2, 8, 7, 3] };
+    const inputs = { dy: hostTensor([2, 5, 4, 4], 11), filter: hostTensor([3, 3, 3, 4], 12) };
+    const expected = await kernelOutputOn('cpu', tf.Conv2DBackpropInput, inputs, attrs);
+    const actual = await kernelOutputOn('wasm', tf.Conv2DBackpropInput, inputs, attrs);
+    expect(relativeMaxDiff(actual, expected)).toBeLessThan(1e-4);
   });
 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertUnitDilations } from './conv-support.js';
-import { as4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
+import { shape4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
 import { kernelFromOps } from './kernel-from-ops.js';
 
 /**
@@ -17,8 +17,8 @@ function depthwiseConv2dNativeBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const { strides, dilations, pad, dimRoundingMode, filterShape } =
     args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
   assertUnitDilations(tf.DepthwiseConv2dNativeBackpropFilter, dilations);
-  const xShape = as4D(xInfo, 'DepthwiseConv2dNativeBackpropFilter x');
-  const [, outHeight, outWidth] = as4D(dyInfo, 'DepthwiseConv2dNativeBackpropFilter dy');
+  const xShape = shape4D(xInfo, 'DepthwiseConv2dNativeBackpropFilter x');
+  const [, outHeight, outWidth] = shape4D(dyInfo, 'DepthwiseConv2dNativeBackpropFilter dy');
   const convInfo = tf.backend_util.computeConv2DInfo(
     xShape,
     filterShape,
@@ -37,8 +37,16 @@ function depthwiseConv2dNativeBackpropFilter(args: KernelArgs): tf.TensorInfo {
   const lanes = batchSize * inChannels;
 
   return kernelFromOps(kernelBackend(args), [xInfo, dyInfo] as const, (x, dy) => {
-    const xT = tf.reshape(tf.transpose(x, [1, 2, 0, 3]), [1, inHeight, inWidth, lanes]) as tf.Tensor4D;
-    const dyT = tf.reshape(tf.transpose(dy, [1, 2, 0, 3]), [outHeight, outWidth, lanes, multiplier]) as tf.Tensor4D;
+    const xT = tf.reshape(tf.transpose(tf.reshape(x, [batchSize, inHeight * inWidth, inChannels]), [1, 0, 2]), [
+      1,
+      inHeight,
+      inWidth,
+      lanes,
+    ]) as tf.Tensor4D;
+    const dyT = tf.reshape(
+      tf.transpose(tf.reshape(dy, [batchSize, outHeight * outWidth, inChannels * multiplier]), [1, 0, 2]),
+      [outHeight, outWidth, lanes, multiplier],
+    ) as tf.Tensor4D;
     const grad = tf.depthwiseConv2d(
       xT,
       dyT,

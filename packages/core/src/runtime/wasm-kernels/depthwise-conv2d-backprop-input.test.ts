@@ -5,6 +5,8 @@ import {
   convGradsOn,
   depthwiseCases,
   describeCase,
+  hostTensor,
+  kernelOutputOn,
   relativeMaxDiff,
   useWasmWithTrainingKernels,
 } from './testing/grad-parity.js';
@@ -37,5 +39,13 @@ describe('DepthwiseConv2dNativeBackpropInput (wasm)', () => {
       }),
     ).toThrow(/only dilation 1/);
     tf.dispose([dy, filter]);
+  });
+
+  it("matches cpu when the forward pass used dimRoundingMode 'ceil'", async () => {
+    const attrs = { strides: 2, pad: 1, dilations: 1, dimRoundingMode: 'ceil', inputShape: [2, 8, 7, 3] };
+    const inputs = { dy: hostTensor([2, 5, 4, 6], 15), filter: hostTensor([3, 3, 3, 2], 16) };
+    const expected = await kernelOutputOn('cpu', tf.DepthwiseConv2dNativeBackpropInput, inputs, attrs);
+    const actual = await kernelOutputOn('wasm', tf.DepthwiseConv2dNativeBackpropInput, inputs, attrs);
+    expect(relativeMaxDiff(actual, expected)).toBeLessThan(1e-4);
   });
 });

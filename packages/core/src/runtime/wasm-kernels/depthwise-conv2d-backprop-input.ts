@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { assertUnitDilations } from './conv-support.js';
-import { as4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
+import { shape4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
+import { fastDepthwiseWindow } from './fast-depthwise-window.js';
 import { kernelFromOps } from './kernel-from-ops.js';
-import { flippedPhaseTaps, transposedConv, type AxisPhase, type SpatialPadding } from './transposed-conv.js';
+import { flippedPhaseFilter } from './phase-filter.js';
+import { transposedConv, type AxisPhase, type SpatialPadding } from './transposed-conv.js';
 
 /**
  * dx of a depthwise conv: each of the Cin*M dy channels is correlated with its
@@ -15,7 +17,7 @@ function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { strides, dilations, pad, dimRoundingMode, inputShape } =
     args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
   assertUnitDilations(tf.DepthwiseConv2dNativeBackpropInput, dilations);
-  const filterShape = as4D(filterInfo, 'DepthwiseConv2dNativeBackpropInput filter');
+  const filterShape = shape4D(filterInfo, 'DepthwiseConv2dNativeBackpropInput filter');
   const convInfo = tf.backend_util.computeConv2DInfo(
     inputShape,
     filterShape,
@@ -30,10 +32,22 @@ function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorInfo {
   const phaseStrides: [number, number] = [convInfo.strideHeight, convInfo.strideWidth];
 
   return kernelFromOps(kernelBackend(args), [dyInfo, filterInfo] as const, (dy, filter) => {
+    const filterValues = filter.dataSync();
     const conv = (window: tf.Tensor4D, h: AxisPhase, w: AxisPhase, padding: SpatialPadding): tf.Tensor4D => {
-      const taps = flippedPhaseTaps(filter as tf.Tensor4D, h, w, phaseStrides);
-      const perChannel = tf.reshape(taps, [h.numTaps, w.numTaps, inChannels * multiplier, 1]) as tf.Tensor4D;
-      const out = tf.depthwiseConv2d(window, perChannel, 1, [[0, 0], padding[0], padding[1], [0, 0]]);
+      // Trailing zero taps need matching extra zero padding after the window.
+      const grid = fastDepthwiseWindow(h.numTaps, w.numTaps);
+      const perChannel = tf.tensor4d(flippedPhaseFilter(filterValues, filterShape, h, w, phaseStrides, false, grid), [
+        grid[0],
+        grid[1],
+        inChannels * multiplier,
+        1,
+      ]);
+      const out = tf.depthwiseConv2d(window, perChannel, 1, [
+        [0, 0],
+        [padding[0][0], padding[0][1] + grid[0] - h.numTaps],
+        [padding[1][0], padding[1][1] + grid[1] - w.numTaps],
+        [0, 0],
+      ]);
       if (multiplier === 1) {
         return out;
       }

@@ -15,7 +15,7 @@ export function kernelBackend(args: KernelArgs): tf.KernelBackend {
   return args.backend as tf.KernelBackend;
 }
 
-export function as4D(info: tf.TensorInfo, what: string): [number, number, number, number] {
+export function shape4D(info: tf.TensorInfo, what: string): [number, number, number, number] {
   if (info.shape.length !== 4) {
     throw new Error(`${what} must be rank 4, got shape [${info.shape.join(', ')}].`);
   }

@@ -57,21 +57,6 @@ export type SpatialPadding = [[number, number], [number, number]];
  */
 export type PhaseConv = (dy: tf.Tensor4D, h: AxisPhase, w: AxisPhase, padding: SpatialPadding) => tf.Tensor4D;
 
-/** Selects the taps of one phase from a [KH, KW, ...] filter, spatially flipped. */
-export function flippedPhaseTaps(filter: tf.Tensor4D, h: AxisPhase, w: AxisPhase, strides: [number, number]): tf.Tensor4D {
-  const [filterHeight, filterWidth, d2, d3] = filter.shape;
-  const taps =
-    h.numTaps === filterHeight && w.numTaps === filterWidth
-      ? filter
-      : tf.stridedSlice(
-          filter,
-          [h.firstTap, w.firstTap, 0, 0],
-          [h.firstTap + (h.numTaps - 1) * strides[0] + 1, w.firstTap + (w.numTaps - 1) * strides[1] + 1, d2, d3],
-          [strides[0], strides[1], 1, 1],
-        );
-  return tf.reverse(taps as tf.Tensor4D, [0, 1]);
-}
-
 export function transposedConv(dy: tf.Tensor4D, convInfo: tf.backend_util.Conv2DInfo, conv: PhaseConv): tf.Tensor4D {
   const [, outHeight, outWidth] = dy.shape;
   const hPhases = axisPhases({
@@ -137,19 +122,25 @@ function phaseBlock(
   ]);
 }
 
-/** rows[a][b] holds dx[:, a::sh, b::sw, :] (padded to a common size). */
+/** rows[a][b] holds dx[:, a::sh, b::sw, :], each padded to a common block size. */
 function interleave(rows: tf.Tensor4D[][], inHeight: number, inWidth: number): tf.Tensor4D {
   const [batch, blockHeight, blockWidth, channels] = rows[0][0].shape;
-  const strideH = rows.length;
   const strideW = rows[0].length;
-  // Stacking on inner axes is a plain JS copy on wasm; a 5-D transpose would be far slower.
-  const merged = rows.map((blocks): tf.Tensor4D =>
-    strideW === 1 ? blocks[0] : tf.reshape(tf.stack(blocks, 3), [batch, blockHeight, blockWidth * strideW, channels]),
-  );
+  const width = blockWidth * strideW;
+  // Measured on wasm: concat on axis 0 plus a 3-D transpose (C++) interleaves
+  // columns 3-4x faster than stacking on the channel axis (many tiny JS
+  // copies), while rows interleave fastest as a stack on axis 2 (large copies).
+  const merged = rows.map((blocks): tf.Tensor4D => {
+    if (strideW === 1) {
+      return blocks[0];
+    }
+    const stacked = tf.reshape(tf.concat(blocks, 0), [strideW, batch * blockHeight * blockWidth, channels]);
+    return tf.reshape(tf.transpose(stacked, [1, 0, 2]), [batch, blockHeight, width, channels]);
+  });
   const full: tf.Tensor4D =
-    strideH === 1
+    merged.length === 1
       ? merged[0]
-      : tf.reshape(tf.stack(merged, 2), [batch, blockHeight * strideH, blockWidth * strideW, channels]);
+      : tf.reshape(tf.stack(merged, 2), [batch, blockHeight * merged.length, width, channels]);
   if (full.shape[1] === inHeight && full.shape[2] === inWidth) {
     return full;
   }

@@ -140,3 +140,34 @@ export const depthwiseCases: readonly ConvCase[] = [
   { op: 'depthwiseConv2d', x: [4, 14, 14, 32], filter: [3, 3, 32, 1], strides: 2, pad: 'same' },
   { op: 'depthwiseConv2d', x: [4, 7, 7, 64], filter: [3, 3, 64, 1], strides: 1, pad: 'same' },
 ];
+
+export interface HostTensor {
+  readonly values: Float32Array;
+  readonly shape: number[];
+}
+
+export function hostTensor(shape: number[], seed: number): HostTensor {
+  return { values: seededValues(tf.util.sizeFromShape(shape), seed), shape };
+}
+
+/** Runs one kernel directly on the given backend and returns its output values. */
+export async function kernelOutputOn(
+  backend: 'cpu' | 'wasm',
+  kernelName: string,
+  inputs: Record<string, HostTensor>,
+  attrs: tf.NamedAttrMap,
+): Promise<Float32Array> {
+  if (backend === 'wasm') {
+    await useWasmWithTrainingKernels();
+  } else {
+    await tf.setBackend('cpu');
+  }
+  return tf.tidy(() => {
+    const tensors: tf.NamedTensorMap = {};
+    for (const [name, t] of Object.entries(inputs)) {
+      tensors[name] = tf.tensor(t.values, t.shape);
+    }
+    const out = tf.engine().runKernel(kernelName, tensors, attrs) as tf.Tensor;
+    return out.dataSync() as Float32Array;
+  });
+}

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FASHION_MNIST_DIR, loadFashionMnist } from './fashion-mnist.js';
+
+function idxBytes(dims: number[], data: Uint8Array): Buffer {
+  const header = Buffer.alloc(4 + 4 * dims.length);
+  header[2] = 0x08;
+  header[3] = dims.length;
+  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([header, data]);
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qcb-fmnist-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('loadFashionMnist', () => {
+  it('loads a tiny mix of plain and gzipped files', async () => {
+    const image = new Uint8Array(28 * 28).map((_, i) => i % 256);
+    await writeFile(join(dir, 'train-images-idx3-ubyte.gz'), gzipSync(idxBytes([2, 28, 28], new Uint8Array([...image, ...image]))));
+    await writeFile(join(dir, 'train-labels-idx1-ubyte'), idxBytes([2], new Uint8Array([9, 0])));
+    await writeFile(join(dir, 't10k-images-idx3-ubyte'), idxBytes([1, 28, 28], image));
+    await writeFile(join(dir, 't10k-labels-idx1-ubyte.gz'), gzipSync(idxBytes([1], new Uint8Array([4]))));
+    const data = await loadFashionMnist(dir);
+    expect(data.name).toBe('fashion-mnist');
+    expect(data.classes).toBe(10);
+    expect(data.labelNames?.[9]).toBe('Ankle boot');
+    expect(data.train.count).toBe(2);
+    expect(data.train.shape).toEqual([28, 28, 1]);
+    expect(Array.from(data.train.labels)).toEqual([9, 0]);
+    expect(data.test.images[255]).toBe(1);
+    expect(data.test.images[256]).toBe(0);
+    expect(data.normalization).toEqual({ mean: [0.286], std: [0.353] });
+  });
+
+  it('names a missing folder and how to get it', async () => {
+    await expect(loadFashionMnist(join(dir, 'absent'))).rejects.toThrow(
+      expect.objectContaining({ code: 'E_DATA', message: expect.stringMatching(/absent not found; install it with `apt-get install dataset-fashion-mnist` or pass --data-dir/) }),
+    );
+  });
+
+  it('names a missing file', async () => {
+    const partial = await mkdtemp(join(dir, 'partial-'));
+    await expect(loadFashionMnist(partial)).rejects.toThrow(/train-images-idx3-ubyte\[\.gz\] not found; install it/);
+  });
+
+  it.skipIf(!existsSync(FASHION_MNIST_DIR))('loads the real Fashion-MNIST quickly', async () => {
+    const start = performance.now();
+    const data = await loadFashionMnist();
+    const seconds = (performance.now() - start) / 1000;
+    console.log(`Fashion-MNIST loaded in ${seconds.toFixed(2)} s`);
+    expect(data.train.count).toBe(60000);
+    expect(data.test.count).toBe(10000);
+    expect(data.train.shape).toEqual([28, 28, 1]);
+    expect(data.train.images.length).toBe(60000 * 784);
+    for (const set of [data.train, data.test]) {
+      const perClass = new Array<number>(10).fill(0);
+      for (const label of set.labels) perClass[label]++;
+      expect(perClass).toEqual(new Array<number>(10).fill(set.count / 10));
+    }
+    expect(seconds).toBeLessThan(5);
+  });
+});

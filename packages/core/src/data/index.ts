@@ -1,0 +1,11 @@
+export type { Dataset, ImageSet, Normalization } from './image-set.js';
+export { mulberry32, shuffleInPlace, type Rng } from './random.js';
+export { parseIdx, readIdx, readIdxImageSet, type IdxArray } from './idx.js';
+export { loadFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_LABELS } from './fashion-mnist.js';
+export { loadCifar10, CIFAR10_LABELS } from './cifar10.js';
+export { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
+export { syntheticDataset, type SyntheticOptions } from './synthetic.js';
+export { computeNormalization } from './normalization.js';
+export { seededPermutation, subset, defenderSubset, type DefenderSubset } from './subsets.js';
+export { imageBatch, normalize } from './batches.js';
+export { loadDataset, DATASET_SPECS, type LoadDatasetOptions } from './load-dataset.js';

@@ -1,0 +1,5 @@
+export * from './accuracy.js';
+export * from './asr.js';
+export * from './der.js';
+export * from './predict.js';
+export * from './evaluate.js';

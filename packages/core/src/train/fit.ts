@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Batch } from '../kernel/hook-types.js';
+import type { Optimizer } from './optimizers/optimizer.js';
+import type { LrSchedule } from './schedules.js';
+import { trainStep } from './train-step.js';
+
+export interface StepContext {
+  readonly epoch: number;
+  readonly step: number;
+  readonly lr: number;
+}
+
+export interface FitOptions {
+  readonly epochs: number;
+  /** Epochs already done (a resumed run). */
+  readonly startEpoch?: number;
+  readonly stepsPerEpoch: number;
+  readonly optimizer: Optimizer;
+  readonly schedule: LrSchedule;
+  /** The batches of an epoch; the loop disposes each one. */
+  readonly batches: (epoch: number) => Iterable<Batch>;
+  /** The scalar loss of a batch; runs under gradient recording. */
+  readonly loss: (batch: Batch, ctx: StepContext) => tf.Scalar;
+  /** After each update (e.g. a projection of the weights). */
+  readonly afterStep?: (ctx: StepContext) => void;
+  readonly onStep?: (ctx: StepContext, loss: number) => void;
+  /** After each epoch with its mean loss: checkpoint and report here. */
+  readonly onEpochEnd?: (epoch: number, meanLoss: number) => Promise<void> | void;
+}
+
+/** The generic training loop every trainer of qcb (clean training, attacks, baselines) runs. */
+export async function fit(o: FitOptions): Promise<void> {
+  const total = o.epochs * o.stepsPerEpoch;
+  for (let epoch = o.startEpoch ?? 0; epoch < o.epochs; epoch++) {
+    let sum = 0;
+    let step = 0;
+    for (const batch of o.batches(epoch)) {
+      const ctx: StepContext = { epoch, step, lr: o.schedule((epoch * o.stepsPerEpoch + step) / total) };
+      let loss: number;
+      try {
+        loss = trainStep(o.optimizer, () => o.loss(batch, ctx), ctx.lr);
+      } finally {
+        tf.dispose([batch.x, batch.y]);
+      }
+      o.afterStep?.(ctx);
+      sum += loss;
+      o.onStep?.(ctx, loss);
+      step++;
+      // Let timers and signals through between steps.
+      if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await o.onEpochEnd?.(epoch, sum / Math.max(1, step));
+  }
+}

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Optimizer, OptimizerSpec, SlotState } from './optimizer.js';
+import { Slots } from './slots.js';
+
+/** SGD with momentum as PyTorch defines it: v = m v + (g + wd w); w -= lr v (or lr (g + m v) with Nesterov). */
+export class Sgd implements Optimizer {
+  private readonly velocity: Slots;
+  private readonly momentum: number;
+  private readonly nesterov: boolean;
+  private readonly weightDecay: number;
+
+  constructor(readonly variables: readonly tf.Variable[], spec: OptimizerSpec = { type: 'sgd' }, keys?: readonly string[]) {
+    this.momentum = spec.momentum ?? 0;
+    this.nesterov = spec.nesterov ?? false;
+    this.weightDecay = spec.weightDecay ?? 0;
+    this.velocity = new Slots('sgd/velocity', this.momentum > 0 ? variables : [], this.momentum > 0 ? keys : []);
+  }
+
+  step(grads: readonly tf.Tensor[], lr: number): void {
+    this.variables.forEach((w, i) => {
+      let g = grads[i];
+      if (this.weightDecay > 0) g = tf.add(g, tf.mul(w, this.weightDecay));
+      let update = g;
+      if (this.momentum > 0) {
+        const v = this.velocity.values[i];
+        const next = tf.add(tf.mul(v, this.momentum), g);
+        v.assign(next);
+        update = this.nesterov ? tf.add(g, tf.mul(next, this.momentum)) : next;
+      }
+      w.assign(tf.sub(w, tf.mul(update, lr)));
+    });
+  }
+
+  state(): Promise<SlotState[]> {
+    return this.velocity.state();
+  }
+
+  loadState(state: readonly SlotState[]): void {
+    this.velocity.load(state);
+  }
+
+  dispose(): void {
+    this.velocity.dispose();
+  }
+}

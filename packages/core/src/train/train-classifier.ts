@@ -1,0 +1,79 @@
+import type { Dataset } from '../data/image-set.js';
+import type { GraphModel } from '../ir/graph-model.js';
+import { predictClasses } from '../metrics/predict.js';
+import { accuracy } from '../metrics/accuracy.js';
+import { epochBatches, stepsPerEpoch } from './epoch-batches.js';
+import { fit, type StepContext } from './fit.js';
+import type { AugmentSpec } from './augment.js';
+import { createOptimizer, type Optimizer, type OptimizerSpec, type SlotState } from './optimizers/index.js';
+import { lrSchedule, type ScheduleSpec } from './schedules.js';
+import { crossEntropy } from './train-step.js';
+
+export interface ClassifierTrainingConfig {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerSpec;
+  readonly schedule: ScheduleSpec;
+  readonly augment?: AugmentSpec;
+  readonly seed: number;
+}
+
+export interface EpochReport {
+  readonly epoch: number;
+  readonly loss: number;
+  /** Test accuracy in percent. */
+  readonly testAccuracy: number;
+  readonly seconds: number;
+}
+
+export interface TrainClassifierOptions {
+  /** Continue after this many epochs with these optimizer slots. */
+  readonly resume?: { readonly epoch: number; readonly slots: readonly SlotState[] };
+  readonly onStep?: (ctx: StepContext, steps: number, loss: number) => void;
+  /** Called after every epoch with the optimizer, e.g. to write a checkpoint. */
+  readonly onEpoch?: (report: EpochReport, optimizer: Optimizer) => Promise<void> | void;
+}
+
+/** Stable optimizer keys: `node/param`. */
+export function variableKeys(model: GraphModel): { variables: ReturnType<GraphModel['variables']>; keys: string[] } {
+  const keys: string[] = [];
+  const variables = model.variables((node, param) => {
+    const trainable = !node.frozen.includes(param);
+    if (trainable) keys.push(`${node.name}/${param}`);
+    return trainable;
+  });
+  return { variables, keys };
+}
+
+/** Supervised training with softmax cross-entropy, test accuracy after each epoch. */
+export async function trainClassifier(model: GraphModel, data: Dataset, config: ClassifierTrainingConfig, options: TrainClassifierOptions = {}): Promise<EpochReport[]> {
+  const { variables, keys } = variableKeys(model);
+  const optimizer = createOptimizer(config.optimizer, variables, keys);
+  if (options.resume) optimizer.loadState(options.resume.slots);
+  const batchOptions = { batchSize: config.batchSize, seed: config.seed, normalization: data.normalization, augment: config.augment };
+  const steps = stepsPerEpoch(data.train.count, batchOptions);
+  const reports: EpochReport[] = [];
+  let started = performance.now();
+  try {
+    await fit({
+      epochs: config.epochs,
+      startEpoch: options.resume?.epoch ?? 0,
+      stepsPerEpoch: steps,
+      optimizer,
+      schedule: lrSchedule(config.schedule),
+      batches: (epoch) => epochBatches(data.train, epoch, batchOptions),
+      loss: (batch) => crossEntropy(model.predict(batch.x, { training: true }), batch.y),
+      onStep: (ctx, loss) => options.onStep?.(ctx, steps, loss),
+      onEpochEnd: async (epoch, loss) => {
+        const predictions = predictClasses((x) => model.predict(x), data.test, { normalization: data.normalization });
+        const report = { epoch, loss, testAccuracy: accuracy(predictions, data.test.labels), seconds: (performance.now() - started) / 1000 };
+        reports.push(report);
+        await options.onEpoch?.(report, optimizer);
+        started = performance.now();
+      },
+    });
+  } finally {
+    optimizer.dispose();
+  }
+  return reports;
+}

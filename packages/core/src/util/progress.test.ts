@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, progressBar } from './progress.js';
+
+describe('progressBar', () => {
+  it('prints a line per 10% when not interactive, and a final summary', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const p = progressBar({ label: 'epoch 1/2', total: 20, write: (s) => lines.push(s), interactive: false, width: 10, now: () => t });
+    for (let i = 1; i <= 20; i++) {
+      t += 1;
+      p.update(i, `loss ${i}`);
+    }
+    p.finish('acc 90%');
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toBe('epoch 1/2 [#---------] 2/20 eta 18s  loss 2\n');
+    expect(lines[9]).toBe('epoch 1/2 [##########] 20/20 20s  acc 90%\n');
+  });
+
+  it('redraws in place on a terminal, at most ten times a second', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = progressBar({ label: 'x', total: 100, write: (s) => out.push(s), interactive: true, width: 4, now: () => t });
+    for (let i = 1; i <= 100; i++) {
+      t += 0.01;
+      p.update(i);
+    }
+    expect(out.length).toBeLessThanOrEqual(12);
+    expect(out.every((s) => s.startsWith('\r'))).toBe(true);
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(5)).toBe('5s');
+    expect(formatDuration(125)).toBe('2m05s');
+    expect(formatDuration(3725)).toBe('1h02m');
+  });
+});

@@ -1,0 +1,61 @@
+/** A progress display for long loops: a redrawn bar on a terminal, sparse lines otherwise. */
+export interface Progress {
+  update(done: number, info?: string): void;
+  finish(info?: string): void;
+}
+
+export interface ProgressOptions {
+  readonly label: string;
+  readonly total: number;
+  readonly write: (text: string) => void;
+  /** Redraw one line in place (a TTY); otherwise print a line every 10%. */
+  readonly interactive: boolean;
+  readonly width?: number;
+  readonly now?: () => number;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export function progressBar(options: ProgressOptions): Progress {
+  const now = options.now ?? (() => performance.now() / 1000);
+  const width = options.width ?? 24;
+  const start = now();
+  let lastDraw = -Infinity;
+  let lastDecile = 0;
+
+  const line = (done: number, info: string | undefined, final: boolean): string => {
+    const frac = options.total > 0 ? Math.min(1, done / options.total) : 1;
+    const filled = Math.round(frac * width);
+    const elapsed = now() - start;
+    const timing = final ? formatDuration(elapsed) : `eta ${formatDuration(done > 0 ? (elapsed / done) * (options.total - done) : NaN)}`;
+    const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+    return `${options.label} ${bar} ${done}/${options.total} ${timing}${info ? `  ${info}` : ''}`;
+  };
+
+  return {
+    update(done, info) {
+      if (options.interactive) {
+        const t = now();
+        if (t - lastDraw < 0.1 && done < options.total) return;
+        lastDraw = t;
+        options.write(`\r${line(done, info, false)}\x1b[K`);
+        return;
+      }
+      const decile = Math.floor((10 * done) / Math.max(1, options.total));
+      if (decile > lastDecile && decile < 10) {
+        lastDecile = decile;
+        options.write(`${line(done, info, false)}\n`);
+      }
+    },
+    finish(info) {
+      options.write(`${options.interactive ? '\r' : ''}${line(options.total, info, true)}${options.interactive ? '\x1b[K' : ''}\n`);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@qcb/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { architectures, buildArchitecture, resnetSmall } from './index.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('model zoo', () => {
+  it('resnet-small has about 80k parameters, BN, residual adds and 9 conv units + a dense head', () => {
+    const m = resnetSmall();
+    expect(m.paramCounts().total).toBe(78426);
+    expect(m.graph.nodes.filter((n) => n.op === 'add')).toHaveLength(3);
+    expect(m.units()).toHaveLength(10);
+    m.dispose();
+  });
+
+  for (const arch of architectures()) {
+    it(`${arch} builds for 28x28x1 and 32x32x3 inputs and produces logits`, () => {
+      for (const inputShape of [[28, 28, 1], [32, 32, 3]]) {
+        const m = buildArchitecture(arch, { inputShape, classes: 10 });
+        tf.tidy(() => {
+          const out = m.predict(tf.zeros([2, ...inputShape]));
+          expect(out.shape).toEqual([2, 10]);
+        });
+        m.dispose();
+      }
+    });
+  }
+
+  it('is seeded', () => {
+    const a = resnetSmall({ seed: 4 });
+    const b = resnetSmall({ seed: 4 });
+    const c = resnetSmall({ seed: 5 });
+    const k = (m: ReturnType<typeof resnetSmall>) => Array.from(m.node('stem_conv').params['kernel'].dataSync());
+    expect(k(a)).toEqual(k(b));
+    expect(k(a)).not.toEqual(k(c));
+    [a, b, c].forEach((m) => m.dispose());
+  });
+
+  it('rejects an unknown architecture by name', () => {
+    expect(() => buildArchitecture('lenet')).toThrow(/unknown architecture "lenet" \(available: resnet-small, resnet18, vgg-bn, alexnet\)/);
+  });
+});

@@ -1,0 +1,36 @@
+import { GraphBuilder, GraphModel } from '@qcb/core';
+
+export interface VggBnOptions {
+  readonly inputShape?: readonly number[];
+  readonly classes?: number;
+  /** Conv widths with 'M' for 2x2 max pooling; default VGG-11. */
+  readonly layers?: ReadonlyArray<number | 'M'>;
+  readonly seed?: number;
+}
+
+export const VGG11: ReadonlyArray<number | 'M'> = [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'];
+
+/**
+ * VGG with batch normalisation: 3x3 conv + BN + ReLU stacks separated by max pooling, then
+ * global average pooling and a dense head. Pooling stops once the feature map is 1x1, so the
+ * same configuration serves 28x28 and 32x32 inputs.
+ */
+export function vggBn(options: VggBnOptions = {}): GraphModel {
+  const b = new GraphBuilder('vgg_bn', options.inputShape ?? [32, 32, 3], { seed: options.seed ?? 1 });
+  let x = b.input('input');
+  let conv = 0;
+  let pool = 0;
+  for (const layer of options.layers ?? VGG11) {
+    if (layer === 'M') {
+      const [h, w] = b.shapeOf(x);
+      if (h >= 2 && w >= 2) x = b.maxPool(x, 2, 2, 'valid', `pool${++pool}`);
+      continue;
+    }
+    conv++;
+    x = b.conv2d(x, { filters: layer, kernelSize: 3, useBias: false, name: `conv${conv}` });
+    x = b.batchNorm(x, { name: `bn${conv}` });
+    x = b.relu(x, `relu${conv}`);
+  }
+  x = b.globalAvgPool(x, 'gap');
+  return new GraphModel(b.build(b.dense(x, { units: options.classes ?? 10, name: 'logits' })));
+}
