@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Engine, QcbError, importPluginModule, readConfigFile } from '@qcb/core';
+import { BUILTIN_MODULES, Engine, QcbError, importPluginModule, readConfigFile } from '@qcb/core';
 import { initBackend, isValidBackendChoice, type BackendInfo } from '@qcb/core';
 import type { GlobalOptions } from './options.js';
 
@@ -19,7 +19,7 @@ export async function pluginSpecs(globals: GlobalOptions, cwd: string): Promise<
 export async function createEngine(globals: GlobalOptions, cwd: string): Promise<Engine> {
   const modules = [];
   for (const spec of await pluginSpecs(globals, cwd)) modules.push(await importPluginModule(spec, cwd));
-  return Engine.create(modules);
+  return Engine.create([...BUILTIN_MODULES, ...modules]);
 }
 
 export async function selectBackend(globals: GlobalOptions): Promise<BackendInfo> {

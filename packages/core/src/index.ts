@@ -32,3 +32,6 @@ export * from './train/fit.js';
 export * from './train/epoch-batches.js';
 export * from './train/checkpoint.js';
 export * from './train/train-classifier.js';
+export * from './triggers/index.js';
+export * from './metrics/index.js';
+export * from './builtins.js';

@@ -1,3 +1,4 @@
+import { TOKENS } from '@qcb/core';
 import { createEngine } from '../context.js';
 import { globalsOf } from '../options.js';
 import type { Command } from './command.js';
@@ -21,6 +22,8 @@ export const pluginsCommand: Command = {
       if (list.length === 0) io.out('  (none)\n');
       for (const p of list) io.out(`  ${p.name.padEnd(24)} ${p.description}\n`);
     }
+    io.out('triggers:\n');
+    for (const p of engine.all(TOKENS.Trigger)) io.out(`  ${p.name.padEnd(24)} ${p.description}\n`);
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyResidualModel } from './test-graphs.js';
+import { tinyResidualModel } from './testing/tiny-residual.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

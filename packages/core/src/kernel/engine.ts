@@ -1,6 +1,7 @@
 import { Container, type ContainerModule } from 'inversify';
 import { QcbError } from '../errors.js';
 import { createEngineHooks, type EngineHooks } from './hooks.js';
+import type { TriggerFactory } from '../triggers/trigger.js';
 import type { NamedPlugin, PluginKind, QcbPlugin } from './plugin.js';
 import { TOKENS, sid, type Token } from './tokens.js';
 
@@ -38,7 +39,8 @@ export class Engine {
     return engine;
   }
 
-  private all<T>(token: Token<T>): T[] {
+  /** Everything bound to a token (none: an empty list). */
+  all<T>(token: Token<T>): T[] {
     return this.container.getAll(sid(token), { optional: true });
   }
 
@@ -68,6 +70,11 @@ export class Engine {
     };
   }
 
+  /** Trigger factories of every registered trigger plugin (later registrations of a type win). */
+  triggerFactories(): TriggerFactory[] {
+    return this.all(TOKENS.Trigger).map((p) => p.factory).reverse();
+  }
+
   /** Plugins applied so far, hook-only ones included. */
   appliedPlugins(): readonly QcbPlugin[] {
     return this.applied;
@@ -81,7 +88,11 @@ export class Engine {
         seen.add(p.name);
       }
     }
-    const every: QcbPlugin[] = [...this.all(TOKENS.Plugin), ...Object.values(KIND_TOKENS).flatMap((t) => this.all(t))];
+    const every: QcbPlugin[] = [
+      ...this.all(TOKENS.Plugin),
+      ...Object.values(KIND_TOKENS).flatMap((t) => this.all(t)),
+      ...this.all(TOKENS.Trigger),
+    ];
     for (const p of every) {
       if (this.applied.includes(p)) continue;
       p.apply(this);

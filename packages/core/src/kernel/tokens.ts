@@ -1,5 +1,6 @@
 import type { ServiceIdentifier } from 'inversify';
 import type { Engine } from './engine.js';
+import type { TriggerPlugin } from '../triggers/trigger-plugins.js';
 import type { AttackPlugin, AugmentationPlugin, DefensePlugin, QcbPlugin, QuantizerPlugin } from './plugin.js';
 
 /** A service identifier that remembers the type bound to it. */
@@ -20,6 +21,8 @@ export const TOKENS = Object.freeze({
   Defense: token<DefensePlugin>('Defense'),
   Augmentation: token<AugmentationPlugin>('Augmentation'),
   Attack: token<AttackPlugin>('Attack'),
+  /** Trigger kinds (patch, blend, wanet, ...), selected by a trigger spec's `type`. */
+  Trigger: token<TriggerPlugin>('Trigger'),
   Engine: token<Engine>('Engine'),
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyResidualModel } from '../ir/test-graphs.js';
+import { tinyResidualModel } from '../ir/testing/tiny-residual.js';
 import { initBackend } from '../runtime/backend.js';
 import { classificationStep } from './classification-step.js';
 import { Adam, Sgd } from './optimizers/index.js';

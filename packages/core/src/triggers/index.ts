@@ -1,5 +1,5 @@
 export * from './trigger.js';
-export * from './random.js';
+export { sampleIndices } from './random.js';
 export * from './patch.js';
 export * from './blend.js';
 export * from './blend-patterns.js';

@@ -1,11 +1,9 @@
 import { ContainerModule } from 'inversify';
 import type { Engine } from '../kernel/engine.js';
 import type { QcbPlugin } from '../kernel/plugin.js';
-import { sid, type Token } from '../kernel/tokens.js';
-import { blendTriggerFactory } from './blend.js';
-import { patchTriggerFactory } from './patch.js';
-import type { TriggerFactory } from './trigger.js';
-import { wanetTriggerFactory } from './wanet.js';
+import { TOKENS, sid } from '../kernel/tokens.js';
+import { BUILTIN_TRIGGER_FACTORIES } from './builtin-factories.js';
+import type { TriggerFactory, TriggerType } from './trigger.js';
 
 /** A trigger kind, selected by its spec's `type` (its name). */
 export interface TriggerPlugin extends QcbPlugin {
@@ -18,25 +16,23 @@ export interface TriggerPlugin extends QcbPlugin {
 }
 
 /** Trigger plugins are multi-bound to this token. */
-export const TRIGGER_TOKEN = Symbol.for('qcb.Trigger') as Token<TriggerPlugin>;
+export const TRIGGER_TOKEN = TOKENS.Trigger;
 
-function builtin(factory: TriggerFactory, description: string): TriggerPlugin {
-  return {
-    kind: 'trigger',
-    name: factory.type,
-    description,
-    factory,
-    apply() {
-      // Built-in triggers tap no hooks.
-    },
-  };
-}
+const DESCRIPTIONS: Readonly<Record<TriggerType, string>> = {
+  patch: 'BadNets square patch (patch:SIZE[@ROW,COL][,value=V])',
+  blend: 'blend with a noise, stripes or checkerboard pattern (blend:ALPHA[,pattern=NAME][,seed=N])',
+  wanet: 'WaNet smooth image warp (wanet[:k=K,s=S,seed=N])',
+};
 
-export const BUILTIN_TRIGGER_PLUGINS: readonly TriggerPlugin[] = [
-  builtin(patchTriggerFactory, 'BadNets square patch (patch:SIZE[@ROW,COL][,value=V])'),
-  builtin(blendTriggerFactory, 'blend with a noise/stripes/checkerboard pattern (blend:ALPHA[,pattern=NAME][,seed=N])'),
-  builtin(wanetTriggerFactory, 'WaNet smooth image warp (wanet[:k=K,s=S,seed=N])'),
-];
+export const BUILTIN_TRIGGER_PLUGINS: readonly TriggerPlugin[] = BUILTIN_TRIGGER_FACTORIES.map((factory) => ({
+  kind: 'trigger',
+  name: factory.type,
+  description: DESCRIPTIONS[factory.type],
+  factory,
+  apply() {
+    // Built-in triggers tap no hooks.
+  },
+}));
 
 export const builtinTriggers = new ContainerModule(({ bind }) => {
   for (const plugin of BUILTIN_TRIGGER_PLUGINS) bind(sid(TRIGGER_TOKEN)).toConstantValue(plugin);

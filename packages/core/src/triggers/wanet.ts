@@ -16,7 +16,7 @@ export const wanetTriggerFactory: TriggerFactory = defineTriggerFactory('wanet',
   const s = spec.s ?? 0.5;
   const seed = spec.seed ?? 0;
   if (!Number.isInteger(k) || k < 1) fail(`k must be a positive integer, got ${k}`);
-  // s = 0 (the identity warp) is allowed here for tests; qcb.json requires s > 0.
+  // s = 0 (the identity warp) is accepted here; qcb.json and parseTriggerSpec require s > 0.
   if (!(Number.isFinite(s) && s >= 0)) fail(`s must be a non-negative number, got ${s}`);
   if (!Number.isInteger(seed)) fail(`seed must be an integer, got ${seed}`);
   const grid = wanetSampleGrid(h, w, { k, s, seed });

@@ -23,7 +23,6 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
     'channelsLast',
   );
   const phaseStrides: [number, number] = [convInfo.strideHeight, convInfo.strideWidth];
-
   const [, , inChannels, outChannels] = filterShape;
 
   return kernelFromOps(kernelBackend(args), [dyInfo, filterInfo] as const, (dy, filter) => {

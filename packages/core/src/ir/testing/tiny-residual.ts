@@ -1,5 +1,5 @@
-import { GraphBuilder } from './builder.js';
-import { GraphModel } from './graph-model.js';
+import { GraphBuilder } from '../builder.js';
+import { GraphModel } from '../graph-model.js';
 
 /** A tiny residual network for tests: stem, one block with a residual add, pooled dense head. */
 export function tinyResidualModel(seed = 1, inputShape: readonly number[] = [8, 8, 1]): GraphModel {
