@@ -35,3 +35,5 @@ export * from './train/train-classifier.js';
 export * from './triggers/index.js';
 export * from './metrics/index.js';
 export * from './builtins.js';
+export * from './ir/clone-graph.js';
+export * from './quant/index.js';

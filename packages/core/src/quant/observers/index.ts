@@ -1,0 +1,13 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Grid } from '../grid.js';
+import type { Observer } from '../profile.js';
+import { minMaxRange, type Range } from './minmax.js';
+import { mseRange } from './mse.js';
+
+export { EmaRange } from './ema.js';
+export { minMaxRange, type Range } from './minmax.js';
+export { mseRange, MSE_CANDIDATES } from './mse.js';
+
+export function observeRange(observer: Observer, x: tf.Tensor, perChannel: boolean, grid: Grid, symmetric: boolean): Range {
+  return observer === 'mse' ? mseRange(x, perChannel, grid, symmetric) : minMaxRange(x, perChannel);
+}

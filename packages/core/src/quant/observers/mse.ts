@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Grid } from '../grid.js';
+import { paramsFromRange } from '../affine-params.js';
+import { asColumns } from './channels.js';
+import { minMaxRange, type Range } from './minmax.js';
+
+/** Shrink factors of the min-max range tried by the search (REFERENCE.md: 80 of them, 1 - 0.01 i). */
+export const MSE_CANDIDATES = 80;
+
+/**
+ * The range (per channel or per tensor) among `(1 - 0.01 i) * [min, max]` whose
+ * quantization error (sum of squares) is lowest: the official LAC code's observer.
+ */
+export function mseRange(x: tf.Tensor, perChannel: boolean, grid: Grid, symmetric: boolean): Range {
+  const full = minMaxRange(x, perChannel);
+  const channels = full.min.length;
+  const errors = tf.tidy(() => {
+    const cols = asColumns(x, perChannel);
+    const rows: tf.Tensor1D[] = [];
+    for (let i = 0; i < MSE_CANDIDATES; i++) {
+      const f = 1 - 0.01 * i;
+      const p = paramsFromRange(full.min.map((v) => v * f), full.max.map((v) => v * f), grid, symmetric, 0);
+      const scale = tf.tensor1d(p.scale);
+      const zp = tf.tensor1d(p.zeroPoint);
+      const q = tf.clipByValue(tf.add(tf.round(tf.div(cols, scale)), zp), p.qmin, p.qmax);
+      rows.push(tf.sum(tf.square(tf.sub(tf.mul(tf.sub(q, zp), scale), cols)), 0));
+    }
+    return tf.stack(rows);
+  });
+  const err = errors.dataSync();
+  errors.dispose();
+  const min = new Float32Array(channels);
+  const max = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    let best = 0;
+    for (let i = 1; i < MSE_CANDIDATES; i++) if (err[i * channels + c] < err[best * channels + c]) best = i;
+    min[c] = full.min[c] * (1 - 0.01 * best);
+    max[c] = full.max[c] * (1 - 0.01 * best);
+  }
+  return { min, max };
+}

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from '../ir/graph-model.js';
+import type { GraphNode } from '../ir/graph.js';
+import { isComputeNode } from '../ir/units.js';
+import type { QuantParams } from '../kernel/hook-types.js';
+import type { EngineHooks } from '../kernel/hooks.js';
+import { paramsFromRange } from './affine-params.js';
+import { fakeQuant } from './fake-quant.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
+import { gridFor } from './grid.js';
+import { EmaRange, observeRange, type Range } from './observers/index.js';
+import type { QuantizerProfile } from './profile.js';
+import { QuantizedModel } from './quantized-model.js';
+import { weightParamOf, withChannelsLast } from './weight-view.js';
+
+export interface QuantizeOptions {
+  /** The engine's quantizer hooks: observeRanges may adjust every grid. */
+  readonly hooks?: EngineHooks['quantizer'];
+}
+
+/** Bits of a compute node: the first and last stay at 8 when the profile says so. */
+function bitsFor(node: GraphNode, computeNodes: readonly GraphNode[], base: number, firstLastAt8: boolean): number {
+  const edge = node === computeNodes[0] || node === computeNodes[computeNodes.length - 1];
+  return firstLastAt8 && edge ? 8 : base;
+}
+
+function weightParams(node: GraphNode, profile: QuantizerProfile, bits: number): QuantParams {
+  const s = profile.weights;
+  const grid = gridFor(bits, s.symmetric, { narrowRange: s.narrowRange });
+  const perChannel = s.granularity === 'per-channel';
+  const w = node.params[weightParamOf(node)!];
+  let range: Range = { min: new Float32Array(0), max: new Float32Array(0) };
+  withChannelsLast(node, w, (view) => {
+    range = observeRange(s.observer, view, perChannel, grid, s.symmetric);
+    return view;
+  });
+  // axis -1: the last axis of the channels-last view (see weight-view.ts).
+  return paramsFromRange(range.min, range.max, grid, s.symmetric, perChannel ? -1 : null);
+}
+
+/**
+ * Quantizes a model for a profile: weight grids from each kernel (per channel or per
+ * tensor, min-max or MSE search), then activation grids at every conv/dense input from
+ * calibration batches run through the quantized model itself (each quantizer observes the
+ * already-quantized path upstream), smoothed by the profile's EMA. `calibration` holds
+ * normalised input batches.
+ */
+export async function quantizeModel(
+  model: GraphModel,
+  profile: QuantizerProfile,
+  calibration: readonly tf.Tensor4D[],
+  options: QuantizeOptions = {},
+): Promise<QuantizedModel> {
+  const target = profile.foldBatchNorm ? foldBatchNorm(model) : model;
+  const hooks = options.hooks;
+  await hooks?.beforeQuantize.promise({ model: target, quantizer: profile.name });
+  const computeNodes = target.graph.nodes.filter(isComputeNode);
+
+  const weights = new Map<string, QuantParams>();
+  for (const node of computeNodes) {
+    const bits = bitsFor(node, computeNodes, profile.weights.bits, profile.firstLastAt8Bits);
+    const p = weightParams(node, profile, bits);
+    weights.set(node.name, hooks ? hooks.observeRanges.call(p, { node, kind: 'weight', param: weightParamOf(node) }) : p);
+  }
+
+  const activations = new Map<string, QuantParams>();
+  const a = profile.activations;
+  if (a) {
+    const emas = new Map(computeNodes.map((n) => [n.name, new EmaRange(a.smoothing)]));
+    const paramsOf = (node: GraphNode, final: boolean): QuantParams => {
+      const bits = bitsFor(node, computeNodes, a.bits, profile.firstLastAt8Bits);
+      const range = emas.get(node.name)!.range!;
+      const grid = gridFor(bits, a.symmetric, { reduceRange: a.reduceRange });
+      const p = paramsFromRange(range.min, range.max, grid, a.symmetric, null);
+      return hooks && final ? hooks.observeRanges.call(p, { node, kind: 'activation' }) : p;
+    };
+    const partial = new QuantizedModel({ model: target, profile: profile.name, foldedBatchNorm: profile.foldBatchNorm, weights, activations: new Map(), weightsOnGrid: false });
+    const weightTransform = partial.transform({ activations: false });
+    for (const batch of calibration) {
+      tf.tidy(() => {
+        target.predict(batch, {
+          transform: {
+            param: weightTransform.param,
+            inputs: (node, ins) => {
+              if (!emas.has(node.name)) return ins;
+              const bits = bitsFor(node, computeNodes, a.bits, profile.firstLastAt8Bits);
+              const grid = gridFor(bits, a.symmetric, { reduceRange: a.reduceRange });
+              emas.get(node.name)!.update(observeRange(a.observer, ins[0], false, grid, a.symmetric));
+              return [fakeQuant(ins[0], paramsOf(node, false)), ...ins.slice(1)];
+            },
+          },
+        });
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+    for (const node of computeNodes) if (emas.get(node.name)!.range) activations.set(node.name, paramsOf(node, true));
+  }
+
+  const quantized = new QuantizedModel({ model: target, profile: profile.name, foldedBatchNorm: profile.foldBatchNorm, weights, activations, weightsOnGrid: false });
+  await hooks?.afterQuantize.promise({ model: target, quantizer: profile.name });
+  return quantized;
+}
