@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILTIN_MODULES, Engine, QcbError, importPluginModule, readConfigFile } from '@qcb/core';
 import { initBackend, isValidBackendChoice, type BackendInfo } from '@qcb/core';
+import { DEFAULT_PLUGINS } from './default-plugins.js';
 import type { GlobalOptions } from './options.js';
 
 export const DEFAULT_CONFIG_FILE = 'qcb.config.json';
@@ -19,7 +20,7 @@ export async function pluginSpecs(globals: GlobalOptions, cwd: string): Promise<
 export async function createEngine(globals: GlobalOptions, cwd: string): Promise<Engine> {
   const modules = [];
   for (const spec of await pluginSpecs(globals, cwd)) modules.push(await importPluginModule(spec, cwd));
-  return Engine.create([...BUILTIN_MODULES, ...modules]);
+  return Engine.create([...BUILTIN_MODULES, ...DEFAULT_PLUGINS, ...modules]);
 }
 
 export async function selectBackend(globals: GlobalOptions): Promise<BackendInfo> {

@@ -4,10 +4,11 @@ import { inspectCommand } from './commands/inspect.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { quantizeCommand } from './commands/quantize.js';
 import type { CliIO } from './io.js';
 import { GLOBAL_OPTIONS, parseCommandArgs } from './options.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, pluginsCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, pluginsCommand];
 
 function helpText(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

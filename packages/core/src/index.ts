@@ -37,3 +37,4 @@ export * from './metrics/index.js';
 export * from './builtins.js';
 export * from './ir/clone-graph.js';
 export * from './quant/index.js';
+export * from './io/quantized-io.js';

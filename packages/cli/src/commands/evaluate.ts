@@ -1,11 +1,10 @@
-import { resolve } from 'node:path';
-import {
-  QcbError, createTrigger, evaluateClassifier, loadDataset, loadModel, poisonedView, progressBar,
-  type Dataset, type Normalization, type QcbSidecar,
-} from '@qcb/core';
+import { createTrigger, evaluateClassifier, poisonedView, progressBar } from '@qcb/core';
 import { createEngine, selectBackend } from '../context.js';
 import { numberOption } from '../numbers.js';
-import { globalsOf, requireString } from '../options.js';
+import { globalsOf } from '../options.js';
+import { loadSubject, type Subject } from '../subject.js';
+import type { CliIO } from '../io.js';
+import type { Engine } from '@qcb/core';
 import type { Command } from './command.js';
 
 export interface EvaluationResult {
@@ -16,14 +15,23 @@ export interface EvaluationResult {
   readonly n: number;
 }
 
-function checkShapes(modelShape: readonly number[], data: Dataset, dataName: string): void {
-  if (modelShape.join('x') !== data.test.shape.join('x')) {
-    throw new QcbError('E_USAGE', `the model takes ${modelShape.join('x')} inputs but ${dataName} has ${data.test.shape.join('x')} images`);
-  }
+/** BA on the clean test set and, when qcb.json names them, ASR of its trigger and target. */
+export function evaluateSubject(subject: Subject, engine: Engine, io: CliIO, batch = 256, label = 'evaluating'): EvaluationResult {
+  const { sidecar, data } = subject;
+  const target = sidecar?.trigger !== undefined && sidecar.target !== undefined ? sidecar.target : null;
+  const poisoned = target !== null ? poisonedView(data.test, createTrigger(sidecar!.trigger!, data.test.shape, engine.triggerFactories()), target) : null;
+  const bar = progressBar({ label, total: data.test.count + (poisoned?.count ?? 0), write: io.err, interactive: io.interactive });
+  const r = evaluateClassifier((x) => subject.forward(x), data.test, poisoned, target, {
+    batch,
+    normalization: subject.normalization,
+    onBatch: (done) => bar.update(done),
+  });
+  if (io.interactive) bar.finish();
+  return { ba: r.ba, asr: r.asr, n: r.n };
 }
 
-function normalizationOf(sidecar: QcbSidecar | null, data: Dataset): Normalization {
-  return sidecar?.normalization ?? data.normalization;
+export function formatEvaluation(r: EvaluationResult): string {
+  return `BA ${r.ba.toFixed(2)}%  ASR ${r.asr === null ? 'n/a (no trigger in qcb.json)' : `${r.asr.toFixed(2)}%`}  (${r.n} test images)`;
 }
 
 export const evaluateCommand: Command = {
@@ -40,31 +48,15 @@ export const evaluateCommand: Command = {
   },
   async run(args, io) {
     const globals = globalsOf(args);
-    const dir = resolve(io.cwd, requireString(args, 'model'));
     const batch = numberOption(args, 'batch-size', 256, { min: 1, integer: true });
     const engine = await createEngine(globals, io.cwd);
-    const quantizerName = args.values['quantizer'] as string | undefined;
-    if (quantizerName) engine.plugin('quantizer', quantizerName);
     await selectBackend(globals);
-    const { model, sidecar } = await loadModel(dir);
+    const subject = await loadSubject(args, engine, io.cwd);
     try {
-      const dataName = (args.values['data'] as string | undefined) ?? sidecar?.dataset ?? 'fashion-mnist';
-      const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
-      checkShapes(model.inputShape, data, dataName);
-      const hasBackdoor = sidecar?.trigger !== undefined && sidecar.target !== undefined;
-      const poisoned = hasBackdoor ? poisonedView(data.test, createTrigger(sidecar!.trigger!, data.test.shape, engine.triggerFactories()), sidecar!.target!) : null;
-      const total = data.test.count + (poisoned?.count ?? 0);
-      const bar = progressBar({ label: 'evaluating', total, write: io.err, interactive: io.interactive });
-      const r = evaluateClassifier((x) => model.predict(x), data.test, poisoned, hasBackdoor ? sidecar!.target! : null, {
-        batch,
-        normalization: normalizationOf(sidecar, data),
-        onBatch: (done) => bar.update(done),
-      });
-      if (io.interactive) bar.finish();
-      const result: EvaluationResult = { ba: r.ba, asr: r.asr, n: r.n };
-      io.out(args.values['json'] ? `${JSON.stringify(result)}\n` : `BA ${result.ba.toFixed(2)}%  ASR ${result.asr === null ? 'n/a (no trigger in qcb.json)' : `${result.asr.toFixed(2)}%`}  (${result.n} test images)\n`);
+      const result = evaluateSubject(subject, engine, io, batch);
+      io.out(args.values['json'] ? `${JSON.stringify(result)}\n` : `${formatEvaluation(result)}\n`);
     } finally {
-      model.dispose();
+      subject.dispose();
     }
     return 0;
   },

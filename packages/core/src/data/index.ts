@@ -9,3 +9,4 @@ export { computeNormalization } from './normalization.js';
 export { seededPermutation, subset, defenderSubset, type DefenderSubset } from './subsets.js';
 export { imageBatch, normalize } from './batches.js';
 export { loadDataset, DATASET_SPECS, type LoadDatasetOptions } from './load-dataset.js';
+export * from './defender-batches.js';

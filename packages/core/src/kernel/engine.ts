@@ -2,7 +2,7 @@ import { Container, type ContainerModule } from 'inversify';
 import { QcbError } from '../errors.js';
 import { createEngineHooks, type EngineHooks } from './hooks.js';
 import type { TriggerFactory } from '../triggers/trigger.js';
-import type { NamedPlugin, PluginKind, QcbPlugin } from './plugin.js';
+import type { NamedPlugin, PluginKind, PluginsByKind, QcbPlugin } from './plugin.js';
 import { TOKENS, sid, type Token } from './tokens.js';
 
 /** Names of the registered plugins of each kind, as `qcb plugins --json` prints them. */
@@ -45,12 +45,12 @@ export class Engine {
   }
 
   /** Every registered plugin of a kind, in registration order. */
-  plugins<K extends PluginKind>(kind: K): NamedPlugin<K>[] {
-    return this.all(KIND_TOKENS[kind]) as NamedPlugin<K>[];
+  plugins<K extends PluginKind>(kind: K): PluginsByKind[K][] {
+    return this.all(KIND_TOKENS[kind]) as PluginsByKind[K][];
   }
 
   /** The plugin of a kind with that name; the error lists what exists. */
-  plugin<K extends PluginKind>(kind: K, name: string): NamedPlugin<K> {
+  plugin<K extends PluginKind>(kind: K, name: string): PluginsByKind[K] {
     const list = this.plugins(kind);
     const found = list.find((p) => p.name === name);
     if (!found) {

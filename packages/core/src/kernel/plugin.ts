@@ -1,3 +1,4 @@
+import type { QuantizerProfile } from '../quant/profile.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -18,7 +19,18 @@ export interface NamedPlugin<K extends PluginKind> extends QcbPlugin {
   readonly description: string;
 }
 
-export type QuantizerPlugin = NamedPlugin<'quantizer'>;
+/** A quantization scheme for a deployment target: mostly data (see quant/profile.ts). */
+export interface QuantizerPlugin extends NamedPlugin<'quantizer'> {
+  readonly profile: QuantizerProfile;
+}
 export type DefensePlugin = NamedPlugin<'defense'>;
 export type AugmentationPlugin = NamedPlugin<'augmentation'>;
 export type AttackPlugin = NamedPlugin<'attack'>;
+
+/** The plugin type of each kind. */
+export interface PluginsByKind {
+  quantizer: QuantizerPlugin;
+  defense: DefensePlugin;
+  augmentation: AugmentationPlugin;
+  attack: AttackPlugin;
+}

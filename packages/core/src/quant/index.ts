@@ -9,3 +9,4 @@ export * from './quantized-model.js';
 export * from './quantize-model.js';
 export * from './quant-json.js';
 export * from './generic-spec.js';
+export * from './quantizer-plugin.js';

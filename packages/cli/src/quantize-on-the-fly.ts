@@ -1,0 +1,19 @@
+import {
+  defenderBatches, quantizeModel, resolveQuantizer, type Dataset, type Engine, type GraphModel, type Normalization, type QuantizedModel,
+} from '@qcb/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Quantizes a model with a named profile (or generic spec), calibrating on the defender's
+ * data (5% of the training set, at most 1,024 images, fixed order): the same calibration
+ * for `qcb quantize`, `qcb evaluate --quantizer` and the defenses, so their results agree.
+ */
+export async function quantizeWithProfile(engine: Engine, model: GraphModel, quantizer: string, data: Dataset, normalization: Normalization): Promise<QuantizedModel> {
+  const profile = resolveQuantizer(engine, quantizer);
+  const batches = defenderBatches(data.train, normalization);
+  try {
+    return await quantizeModel(model, profile, batches, { hooks: engine.hooks.quantizer });
+  } finally {
+    tf.dispose(batches);
+  }
+}

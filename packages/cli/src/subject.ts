@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import {
+  QcbError, loadDataset, loadModel, readQuantized, type Dataset, type Engine, type GraphModel, type Normalization, type QcbSidecar, type QuantizedModel,
+} from '@qcb/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Parsed } from './options.js';
+import { requireString } from './options.js';
+import { quantizeWithProfile } from './quantize-on-the-fly.js';
+
+/** A model under test with its data: what evaluate, quantize and purify start from. */
+export interface Subject {
+  readonly dir: string;
+  readonly model: GraphModel;
+  readonly sidecar: QcbSidecar | null;
+  readonly data: Dataset;
+  readonly dataName: string;
+  readonly normalization: Normalization;
+  /** The quantized model: from the folder's quant.json, or made with --quantizer. */
+  readonly quantized: QuantizedModel | null;
+  forward(x: tf.Tensor4D): tf.Tensor;
+  dispose(): void;
+}
+
+/** Loads --model and its dataset (--data, else qcb.json's, else fashion-mnist), quantizing with --quantizer. */
+export async function loadSubject(args: Parsed, engine: Engine, cwd: string): Promise<Subject> {
+  const dir = resolve(cwd, requireString(args, 'model'));
+  const quantizer = args.values['quantizer'] as string | undefined;
+  const { model, sidecar } = await loadModel(dir);
+  const models: GraphModel[] = [model];
+  try {
+    const dataName = (args.values['data'] as string | undefined) ?? sidecar?.dataset ?? 'fashion-mnist';
+    const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
+    if (model.inputShape.join('x') !== data.test.shape.join('x')) {
+      throw new QcbError('E_USAGE', `the model takes ${model.inputShape.join('x')} inputs but ${dataName} has ${data.test.shape.join('x')} images`);
+    }
+    const normalization = sidecar?.normalization ?? data.normalization;
+    let quantized = await readQuantized(dir, model);
+    if (quantized && quantizer) {
+      throw new QcbError('E_USAGE', `${dir} is already quantized (${quantized.parts.profile}); drop --quantizer or pass the full-precision model`);
+    }
+    if (!quantized && quantizer) {
+      quantized = await quantizeWithProfile(engine, model, quantizer, data, normalization);
+      if (quantized.model !== model) models.push(quantized.model);
+    }
+    const q = quantized;
+    return {
+      dir, model, sidecar, data, dataName, normalization, quantized: q,
+      forward: q ? (x) => q.predict(x) : (x) => model.predict(x),
+      dispose: () => models.forEach((m) => m.dispose()),
+    };
+  } catch (e) {
+    models.forEach((m) => m.dispose());
+    throw e;
+  }
+}
