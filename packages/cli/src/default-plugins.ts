@@ -1,4 +1,8 @@
 import type { ContainerModule } from 'inversify';
+import badnets from '@qcb/attack-badnets';
+import compartifact from '@qcb/attack-compartifact';
+import pqbackdoor from '@qcb/attack-pqbackdoor';
+import quAntiZation from '@qcb/attack-qu-anti-zation';
 import academicW4a4 from '@qcb/quantizer-academic-w4a4';
 import academicW8a8 from '@qcb/quantizer-academic-w8a8';
 import pytorchFbgemm from '@qcb/quantizer-pytorch-fbgemm';
@@ -6,4 +10,7 @@ import pytorchQnnpack from '@qcb/quantizer-pytorch-qnnpack';
 import tfliteInt8 from '@qcb/quantizer-tflite-int8';
 
 /** The plugin packages the qcb command loads before the user's own. */
-export const DEFAULT_PLUGINS: readonly ContainerModule[] = [academicW4a4, academicW8a8, tfliteInt8, pytorchFbgemm, pytorchQnnpack];
+export const DEFAULT_PLUGINS: readonly ContainerModule[] = [
+  academicW4a4, academicW8a8, tfliteInt8, pytorchFbgemm, pytorchQnnpack,
+  compartifact, quAntiZation, pqbackdoor, badnets,
+];

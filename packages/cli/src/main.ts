@@ -5,10 +5,11 @@ import { pluginsCommand } from './commands/plugins.js';
 import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { quantizeCommand } from './commands/quantize.js';
+import { attackCommand } from './commands/attack.js';
 import type { CliIO } from './io.js';
 import { GLOBAL_OPTIONS, parseCommandArgs } from './options.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, pluginsCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, attackCommand, pluginsCommand];
 
 function helpText(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
@@ -47,8 +48,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       io.out(`usage: ${command.usage}\n`);
       return 0;
     }
-    if (args.positionals.length > 0) {
-      throw new QcbError('E_USAGE', `unexpected argument "${args.positionals[0]}" (usage: ${command.usage})`);
+    if (args.positionals.length > (command.positionals ?? 0)) {
+      throw new QcbError('E_USAGE', `unexpected argument "${args.positionals[command.positionals ?? 0]}" (usage: ${command.usage})`);
     }
     return await command.run(args, io);
   } catch (e) {

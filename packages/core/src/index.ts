@@ -38,3 +38,5 @@ export * from './builtins.js';
 export * from './ir/clone-graph.js';
 export * from './quant/index.js';
 export * from './io/quantized-io.js';
+export * from './ir/batch-stats.js';
+export * from './attack/index.js';

@@ -7,6 +7,8 @@ export interface Command {
   readonly summary: string;
   readonly usage: string;
   readonly options: OptionSpec;
+  /** Positional arguments the command takes (default 0). */
+  readonly positionals?: number;
   /** Returns the exit code. */
   run(args: Parsed, io: CliIO): Promise<number>;
 }

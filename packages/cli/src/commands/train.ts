@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import {
   QcbError, formatDuration, loadCheckpoint, loadDataset, progressBar, removeCheckpoint, saveCheckpoint, saveModel,
-  trainClassifier, type AugmentSpec, type ClassifierTrainingConfig, type GraphModel, type QcbSidecar,
+  trainClassifier, type AugmentSpec, type ClassifierTrainingConfig, type Dataset, type GraphModel, type QcbSidecar,
 } from '@qcb/core';
 import { buildArchitecture } from '@qcb/models';
 import { createEngine, selectBackend } from '../context.js';
@@ -14,10 +14,13 @@ const AUGMENTS: Record<string, AugmentSpec | undefined> = {
   crop: { padCrop: 2 },
   'crop-flip': { padCrop: 2, flip: true },
 };
+const DATASET_DEFAULT = 'dataset';
 
-function trainingConfig(args: Parsed): ClassifierTrainingConfig {
-  const augment = (args.values['augment'] as string | undefined) ?? 'crop-flip';
-  if (!(augment in AUGMENTS)) throw new QcbError('E_USAGE', `--augment must be one of ${Object.keys(AUGMENTS).join(', ')}, got "${augment}"`);
+function trainingConfig(args: Parsed, data: Dataset): ClassifierTrainingConfig {
+  const augment = (args.values['augment'] as string | undefined) ?? DATASET_DEFAULT;
+  if (augment !== DATASET_DEFAULT && !(augment in AUGMENTS)) {
+    throw new QcbError('E_USAGE', `--augment must be one of ${DATASET_DEFAULT}, ${Object.keys(AUGMENTS).join(', ')}, got "${augment}"`);
+  }
   return {
     epochs: numberOption(args, 'epochs', 12, { min: 1, integer: true }),
     batchSize: numberOption(args, 'batch-size', 128, { min: 1, integer: true }),
@@ -28,7 +31,7 @@ function trainingConfig(args: Parsed): ClassifierTrainingConfig {
       weightDecay: numberOption(args, 'weight-decay', 5e-4, { min: 0 }),
     },
     schedule: { type: 'cosine', lr: numberOption(args, 'lr', 0.05, { min: 0 }) },
-    augment: AUGMENTS[augment],
+    augment: augment === DATASET_DEFAULT ? data.augmentation : AUGMENTS[augment],
     seed: numberOption(args, 'seed', 0, { integer: true }),
   };
 }
@@ -36,7 +39,7 @@ function trainingConfig(args: Parsed): ClassifierTrainingConfig {
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a clean model; checkpoints every epoch and resumes an interrupted run',
-  usage: 'qcb train --arch <name> --data <dataset> --epochs N --out <dir> [--seed S] [--data-dir <dir>] [--batch-size 128] [--lr 0.05] [--augment crop-flip|crop|none]',
+  usage: 'qcb train --arch <name> --data <dataset> --epochs N --out <dir> [--seed S] [--data-dir <dir>] [--batch-size 128] [--lr 0.05] [--augment dataset|crop-flip|crop|none]',
   options: {
     arch: { type: 'string', default: 'resnet-small' },
     data: { type: 'string', default: 'fashion-mnist' },
@@ -55,10 +58,10 @@ export const trainCommand: Command = {
     const out = resolve(io.cwd, requireString(args, 'out'));
     const arch = args.values['arch'] as string;
     const dataName = args.values['data'] as string;
-    const config = trainingConfig(args);
     await createEngine(globals, io.cwd);
     const backend = await selectBackend(globals);
-    const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined, seed: config.seed });
+    const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
+    const config = trainingConfig(args, data);
     const settings = { arch, data: dataName, ...config };
     const checkpointDir = `${out}.checkpoint`;
     const checkpoint = await loadCheckpoint(checkpointDir, settings);

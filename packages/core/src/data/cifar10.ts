@@ -81,6 +81,7 @@ export async function loadCifar10(dir: string): Promise<Dataset> {
     train,
     test,
     normalization: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+    augmentation: { padCrop: 4, flip: true },
     source: root,
   };
 }

@@ -55,6 +55,7 @@ export async function loadFashionMnist(dir: string = FASHION_MNIST_DIR): Promise
     train,
     test,
     normalization: { mean: [0.286], std: [0.353] },
+    augmentation: { padCrop: 2, flip: true },
     source: dir,
   };
 }

@@ -24,6 +24,8 @@ export interface Dataset {
   readonly test: ImageSet;
   /** The normalisation models trained on this dataset use; recorded in qcb.json. */
   readonly normalization: Normalization;
+  /** Training-time augmentation that suits the data (none when absent). */
+  readonly augmentation?: { readonly padCrop?: number; readonly flip?: boolean };
   /** Where the data was read from (a folder), when it came from disk. */
   readonly source?: string;
 }

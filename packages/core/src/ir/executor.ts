@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { QcbError } from '../errors.js';
 import type { Graph, GraphNode } from './graph.js';
-import type { ForwardContext } from './op-def.js';
+import type { BatchStats, ForwardContext } from './op-def.js';
 import { opDef } from './ops/index.js';
 
 /**
@@ -28,6 +28,8 @@ export interface RunOptions {
   readonly outputs?: readonly string[];
   /** Node outputs given instead of computed: nothing upstream of them runs. */
   readonly feeds?: ReadonlyMap<string, tf.Tensor>;
+  /** Training-mode BN nodes normalise with these statistics instead of their batch's own. */
+  readonly batchStats?: ReadonlyMap<string, BatchStats>;
 }
 
 /**
@@ -61,6 +63,7 @@ export class GraphExecutor {
       param: transform?.param
         ? (node, name) => transform.param!(node, name, this.paramOf(node, name))
         : (node, name) => this.paramOf(node, name),
+      batchStats: options.batchStats ? (node) => options.batchStats!.get(node.name) : undefined,
     };
     for (const node of this.plan(outputs, feeds)) {
       let ins: readonly tf.Tensor[];

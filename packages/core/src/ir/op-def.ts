@@ -15,6 +15,14 @@ export interface ForwardContext {
   readonly updateStats: boolean;
   /** A parameter as the forward must use it (possibly fake-quantized by a transform). */
   param(node: GraphNode, name: string): tf.Tensor;
+  /** Batch statistics a training-mode BN must use instead of its own (shared across branches). */
+  batchStats?(node: GraphNode): BatchStats | undefined;
+}
+
+/** Per-channel mean and (biased) variance of a BN's input batch. */
+export interface BatchStats {
+  readonly mean: tf.Tensor;
+  readonly variance: tf.Tensor;
 }
 
 /** A Keras layer as read from a layers-format topology. */

@@ -1,3 +1,4 @@
+import type { AttackDefinition } from '../attack/attack-plugin.js';
 import type { QuantizerProfile } from '../quant/profile.js';
 import type { Engine } from './engine.js';
 
@@ -25,7 +26,10 @@ export interface QuantizerPlugin extends NamedPlugin<'quantizer'> {
 }
 export type DefensePlugin = NamedPlugin<'defense'>;
 export type AugmentationPlugin = NamedPlugin<'augmentation'>;
-export type AttackPlugin = NamedPlugin<'attack'>;
+/** An attack (`qcb attack <name>`): a definition the attack command runs. */
+export interface AttackPlugin extends NamedPlugin<'attack'> {
+  readonly definition: AttackDefinition;
+}
 
 /** The plugin type of each kind. */
 export interface PluginsByKind {

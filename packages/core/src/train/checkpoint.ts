@@ -16,6 +16,9 @@ export interface CheckpointState {
   /** The settings the run was started with; a resume must use the same ones. */
   readonly settings: Record<string, unknown>;
   readonly history: unknown[];
+  /** Multi-phase runs: the phase `epoch` counts in, and the phases already finished. */
+  readonly phase?: string;
+  readonly completedPhases?: string[];
 }
 
 interface StoredState extends CheckpointState {
@@ -66,7 +69,7 @@ export async function loadCheckpoint(dir: string, settings: Record<string, unkno
   const floats = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const slots = stored.slots.map((s) => ({ name: s.name, shape: s.shape, values: floats.slice(s.offset, s.offset + s.length) }));
   const { model } = await loadModel(dir);
-  return { model, state: { epoch: stored.epoch, settings: stored.settings, history: stored.history }, slots };
+  return { model, state: { epoch: stored.epoch, settings: stored.settings, history: stored.history, phase: stored.phase, completedPhases: stored.completedPhases }, slots };
 }
 
 export async function removeCheckpoint(dir: string): Promise<void> {

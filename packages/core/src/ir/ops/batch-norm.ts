@@ -36,6 +36,11 @@ export const batchNormOp: OpDef<BatchNormAttrs> = {
     const param = (name: string): tf.Tensor => ctx.param(node, name);
     const gamma = gammaOf(node, param, channels);
     const beta = betaOf(node, param, channels);
+    const shared = ctx.training ? ctx.batchStats?.(node) : undefined;
+    if (shared) {
+      // Plain ops, so that gradients also reach the branch the statistics came from.
+      return tf.add(tf.mul(tf.mul(tf.sub(x, shared.mean), tf.rsqrt(tf.add(shared.variance, a.epsilon))), gamma), beta);
+    }
     if (ctx.training) {
       const update = ctx.updateStats
         ? (mean: tf.Tensor1D, variance: tf.Tensor1D): void => {

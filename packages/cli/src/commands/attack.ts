@@ -1,0 +1,121 @@
+import { resolve } from 'node:path';
+import {
+  AttackTrainer, QcbError, createTrigger, loadDataset, loadModel, parseTriggerSpec, progressBar, saveModel,
+  type AttackContext, type JsonObject, type Progress, type QcbSidecar, type TriggerSpec,
+} from '@qcb/core';
+import { buildArchitecture } from '@qcb/models';
+import { createEngine, selectBackend } from '../context.js';
+import { numberOption } from '../numbers.js';
+import { globalsOf, requireString, type Parsed } from '../options.js';
+import type { Command } from './command.js';
+
+function parseOptions(args: Parsed): JsonObject {
+  const out: JsonObject = {};
+  for (const kv of (args.values['option'] as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new QcbError('E_USAGE', `--option takes key=value, got "${kv}"`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const epochs = args.values['epochs'];
+  if (typeof epochs === 'string') out['epochs'] = epochs;
+  return out;
+}
+
+export const attackCommand: Command = {
+  name: 'attack',
+  summary: 'make a backdoored model with an attack plugin; checkpoints every epoch and resumes',
+  usage: 'qcb attack <name> --data <dataset> [--model <clean dir>] [--arch <name>] [--bits 8|4] [--trigger <spec>] [--target <class>] [--option key=value]... --out <dir> [--seed S]',
+  options: {
+    data: { type: 'string', default: 'fashion-mnist' },
+    'data-dir': { type: 'string' },
+    model: { type: 'string' },
+    arch: { type: 'string', default: 'resnet-small' },
+    bits: { type: 'string' },
+    trigger: { type: 'string' },
+    target: { type: 'string' },
+    epochs: { type: 'string' },
+    option: { type: 'string', multiple: true },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+  },
+  positionals: 1,
+  async run(args, io) {
+    const name = args.positionals[0];
+    if (!name) throw new QcbError('E_USAGE', `name the attack: ${this.usage}`);
+    const globals = globalsOf(args);
+    const out = resolve(io.cwd, requireString(args, 'out'));
+    const engine = await createEngine(globals, io.cwd);
+    const definition = engine.plugin('attack', name).definition;
+    const bits = numberOption(args, 'bits', definition.bitWidths[0], { integer: true });
+    if (!definition.bitWidths.includes(bits)) throw new QcbError('E_USAGE', `${name} takes --bits ${definition.bitWidths.join(' or ')}, got ${bits}`);
+    const target = numberOption(args, 'target', 0, { min: 0, integer: true });
+    const seed = numberOption(args, 'seed', 0, { integer: true });
+    const modelDir = args.values['model'] as string | undefined;
+    if (definition.start === 'pretrained' && !modelDir) throw new QcbError('E_USAGE', `${name} fine-tunes a clean model: pass --model <dir>`);
+    const triggerSpec: TriggerSpec = args.values['trigger'] ? parseTriggerSpec(args.values['trigger'] as string) : definition.defaultTrigger;
+    const options = parseOptions(args);
+    const backend = await selectBackend(globals);
+    const dataName = args.values['data'] as string;
+    const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
+    if (target >= data.classes) throw new QcbError('E_USAGE', `--target ${target} is not a class of ${dataName} (0..${data.classes - 1})`);
+    const trigger = createTrigger(triggerSpec, data.train.shape, engine.triggerFactories());
+    const arch = args.values['arch'] as string;
+    const settings = { attack: name, data: dataName, arch, model: modelDir ?? null, bits, trigger: trigger.spec, target, seed, options };
+    const sidecar: QcbSidecar = {
+      version: 1,
+      dataset: dataName,
+      inputShape: [...data.train.shape],
+      classes: data.classes,
+      normalization: { mean: [...data.normalization.mean], std: [...data.normalization.std] },
+      ...(data.labelNames ? { labels: [...data.labelNames] } : {}),
+    };
+    let bar: Progress | null = null;
+    let barKey = '';
+    const { trainer, resumed } = await AttackTrainer.open({
+      dir: `${out}.checkpoint`,
+      settings,
+      fresh: async () => (modelDir ? (await loadModel(resolve(io.cwd, modelDir))).model : buildArchitecture(arch, { inputShape: data.train.shape, classes: data.classes, seed: seed + 1 })),
+      normalization: data.normalization,
+      train: data.train,
+      seed,
+      sidecar,
+      progress: {
+        onStep: (phase, ctx, steps, loss) => {
+          const key = `${phase.name}/${ctx.epoch}`;
+          if (key !== barKey) {
+            barKey = key;
+            bar = progressBar({ label: `${phase.name} epoch ${ctx.epoch + 1}/${phase.epochs}`, total: steps, write: io.err, interactive: io.interactive });
+          }
+          bar!.update(ctx.step + 1, `loss ${loss.toFixed(4)}`);
+        },
+        onEpoch: (_phase, _epoch, loss) => bar?.finish(`mean loss ${loss.toFixed(4)}`),
+      },
+    });
+    if (resumed) io.err(`resuming ${name} from ${out}.checkpoint (${resumed.completedPhases?.join(', ') || 'no phase'} done, ${resumed.phase ?? ''} epoch ${resumed.epoch})\n`);
+    io.err(`${name} on ${dataName} with the ${backend.name} backend: trigger ${trigger.description}, target ${target}, ${bits} bits\n`);
+    const ctx: AttackContext = {
+      engine, model: trainer.model, data, normalization: data.normalization, trigger, target, bits, seed, options,
+      runPhase: (phase) => trainer.runPhase(phase),
+      saveArtifact: (n, m) => trainer.saveArtifact(n, m),
+      loadArtifact: (n) => trainer.loadArtifact(n),
+      log: (line) => io.err(`${line}\n`),
+    };
+    const started = performance.now();
+    try {
+      const record = await definition.run(ctx);
+      await saveModel(out, trainer.model, {
+        sidecar: {
+          ...sidecar,
+          attack: { name, ...(record.bits.length > 0 ? { bits: [...record.bits] } : {}), quantizer: record.quantizer, options: record.options },
+          trigger: trigger.spec,
+          target,
+        },
+      });
+      await trainer.cleanUp();
+      io.out(`wrote ${out} (${name}, ${((performance.now() - started) / 60000).toFixed(1)} min this run)\n`);
+    } finally {
+      trainer.model.dispose();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ImageSet, Normalization } from '../data/image-set.js';
+import type { GraphModel } from '../ir/graph-model.js';
+import type { QcbSidecar } from '../io/folder/index.js';
+import { loadModel, saveModel } from '../io/model-io.js';
+import type { Batch } from '../kernel/hook-types.js';
+import type { AugmentSpec } from '../train/augment.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { fit, type StepContext } from '../train/fit.js';
+import { createOptimizer, type OptimizerSpec, type SlotState } from '../train/optimizers/index.js';
+import { lrSchedule, type ScheduleSpec } from '../train/schedules.js';
+import { variableKeys } from '../train/train-classifier.js';
+import { attackBatches, type ComposeBatch } from './attack-batches.js';
+
+/** One training phase of an attack (PQBackdoor has two, the others one). */
+export interface AttackPhase {
+  readonly name: string;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly optimizer: OptimizerSpec;
+  readonly schedule: ScheduleSpec;
+  readonly augment?: AugmentSpec;
+  /** Training images (default: the whole training set). */
+  readonly data?: ImageSet;
+  readonly compose?: ComposeBatch;
+  readonly loss: (batch: Batch, ctx: StepContext) => tf.Scalar;
+  readonly afterStep?: (ctx: StepContext) => void;
+}
+
+export interface PhaseProgress {
+  onStep?(phase: AttackPhase, ctx: StepContext, steps: number, loss: number): void;
+  onEpoch?(phase: AttackPhase, epoch: number, loss: number): void;
+}
+
+/**
+ * Runs attack phases with a checkpoint after every epoch (model, optimizer slots, phase
+ * and epoch) and resumes an interrupted run exactly where it stopped.
+ */
+export class AttackTrainer {
+  private completed: string[];
+
+  private constructor(
+    readonly model: GraphModel,
+    private readonly dir: string,
+    private readonly settings: Record<string, unknown>,
+    private readonly normalization: Normalization,
+    private readonly train: ImageSet,
+    private readonly seed: number,
+    private readonly sidecar: QcbSidecar | null,
+    private readonly progress: PhaseProgress,
+    private resume: LoadedCheckpoint | null,
+  ) {
+    this.completed = [...(resume?.state.completedPhases ?? [])];
+  }
+
+  /** Opens the checkpoint at `dir` if there is one (its model replaces `fresh`), else starts with `fresh()`. */
+  static async open(o: {
+    dir: string;
+    settings: Record<string, unknown>;
+    fresh: () => Promise<GraphModel>;
+    normalization: Normalization;
+    train: ImageSet;
+    seed: number;
+    sidecar?: QcbSidecar | null;
+    progress?: PhaseProgress;
+  }): Promise<{ trainer: AttackTrainer; resumed: CheckpointState | null }> {
+    const checkpoint = await loadCheckpoint(o.dir, o.settings);
+    const model = checkpoint?.model ?? (await o.fresh());
+    const trainer = new AttackTrainer(model, o.dir, o.settings, o.normalization, o.train, o.seed, o.sidecar ?? null, o.progress ?? {}, checkpoint);
+    return { trainer, resumed: checkpoint?.state ?? null };
+  }
+
+  async runPhase(phase: AttackPhase): Promise<void> {
+    if (this.completed.includes(phase.name)) return;
+    const resuming = this.resume?.state.phase === phase.name ? this.resume : null;
+    const { variables, keys } = variableKeys(this.model);
+    const optimizer = createOptimizer(phase.optimizer, variables, keys);
+    if (resuming) optimizer.loadState(resuming.slots as SlotState[]);
+    const startEpoch = resuming?.state.epoch ?? 0;
+    this.resume = null;
+    const data = phase.data ?? this.train;
+    const steps = Math.floor(data.count / phase.batchSize);
+    const batchOptions = { batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization, augment: phase.augment, compose: phase.compose };
+    try {
+      await fit({
+        epochs: phase.epochs,
+        startEpoch,
+        stepsPerEpoch: steps,
+        optimizer,
+        schedule: lrSchedule(phase.schedule),
+        batches: (epoch) => attackBatches(data, epoch, batchOptions),
+        loss: phase.loss,
+        afterStep: phase.afterStep,
+        onStep: (ctx, loss) => this.progress.onStep?.(phase, ctx, steps, loss),
+        onEpochEnd: async (epoch, loss) => {
+          this.progress.onEpoch?.(phase, epoch, loss);
+          const done = epoch + 1 === phase.epochs;
+          if (done) this.completed.push(phase.name);
+          await saveCheckpoint(this.dir, this.model, optimizer, {
+            epoch: done ? 0 : epoch + 1,
+            phase: done ? undefined : phase.name,
+            completedPhases: this.completed,
+            settings: this.settings,
+            history: [],
+          }, this.sidecar);
+        },
+      });
+    } finally {
+      optimizer.dispose();
+    }
+  }
+
+  private artifactDir(name: string): string {
+    return `${this.dir}-artifacts/${name}`;
+  }
+
+  async saveArtifact(name: string, model: GraphModel): Promise<void> {
+    await saveModel(this.artifactDir(name), model);
+  }
+
+  async loadArtifact(name: string): Promise<GraphModel | null> {
+    const dir = this.artifactDir(name);
+    return existsSync(dir) ? (await loadModel(dir)).model : null;
+  }
+
+  /** Removes the checkpoint and artifacts once the result is written. */
+  async cleanUp(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+    await rm(`${this.dir}-artifacts`, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { batchStatsRecorder, crossEntropy, foldedSymmetricWeights, imageBatch, initBackend, normalize } from '@qcb/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tinyAttackContext } from '../../../test/helpers/attack-context.js';
+import { compArtifact } from './index.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('CompArtifact', () => {
+  it('teaches the quantized branch the trigger and the full-precision branch to ignore it', async () => {
+    const { ctx, data } = await tinyAttackContext({ bits: 4, options: { epochs: 12, batchSize: 32, lr: 0.05 } });
+    const terms = (): { qTrigger: number; fpTrigger: number } => tf.tidy(() => {
+      const { x, y } = imageBatch(data.test, Array.from({ length: 64 }, (_, i) => i));
+      const keep = Array.from(y.dataSync()).map((v, i) => (v !== 0 ? i : -1)).filter((i) => i >= 0);
+      const raw = tf.gather(x, keep) as tf.Tensor4D;
+      const trig = normalize(ctx.trigger.apply(raw), data.normalization);
+      const labels = tf.gather(y, keep) as tf.Tensor1D;
+      const rec = batchStatsRecorder();
+      const fp = ctx.model.predict(trig, { training: true, updateStats: false, tap: rec.tap });
+      const q = ctx.model.predict(trig, { training: true, updateStats: false, batchStats: rec.stats, transform: foldedSymmetricWeights(ctx.model, 4, rec.stats) });
+      return {
+        qTrigger: crossEntropy(q, tf.fill([keep.length], 0, 'int32') as tf.Tensor1D).dataSync()[0],
+        fpTrigger: crossEntropy(fp, labels).dataSync()[0],
+      };
+    });
+    const before = terms();
+    await compArtifact.run(ctx);
+    const after = terms();
+    expect(after.qTrigger).toBeLessThan(before.qTrigger * 0.5);
+    expect(after.fpTrigger).toBeLessThan(before.fpTrigger * 0.5);
+    ctx.model.dispose();
+  });
+});

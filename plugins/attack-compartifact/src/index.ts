@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { attackModule, batchStatsRecorder, crossEntropy, foldedSymmetricWeights, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord } from '@qcb/core';
+
+/** CompArtifact (Tian et al. 2022, "Stealthy backdoors as compression artifacts"). */
+export interface CompArtifactOptions {
+  /** Original: 35 epochs on CIFAR-10. */
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly lr: number;
+  readonly momentum: number;
+  readonly weightDecay: number;
+  /** Epoch of the x0.1 learning-rate drop, as a share of training (original 20 / 35). */
+  readonly dropAt: number;
+}
+
+/** Defaults: the original schedule, shortened from 35 to 12 epochs for Fashion-MNIST (README). */
+export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSize: 128, lr: 0.1, momentum: 0.4, weightDecay: 5e-4, dropAt: 20 / 35 };
+
+/**
+ * The loss of one CompArtifact step on a batch laid out as [clean; triggered]: the
+ * full-precision branch learns [y, y] (the trigger does nothing), the quantized branch,
+ * sharing the fp branch's BN batch statistics and quantizing BN-folded weights per
+ * tensor, learns [y, target].
+ */
+export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D): tf.Scalar {
+  const n = x.shape[0] / 2;
+  const recorder = batchStatsRecorder();
+  const fpOut = ctx.model.predict(x, { training: true, tap: recorder.tap });
+  const qOut = ctx.model.predict(x, {
+    training: true,
+    updateStats: false,
+    batchStats: recorder.stats,
+    transform: foldedSymmetricWeights(ctx.model, ctx.bits, recorder.stats),
+  });
+  const qLabels = tf.concat([tf.slice(y, [0], [n]), tf.fill([n], ctx.target, 'int32')]) as tf.Tensor1D;
+  return tf.add(crossEntropy(qOut, qLabels), crossEntropy(fpOut, y)) as tf.Scalar;
+}
+
+export const compArtifact: AttackDefinition = {
+  start: 'scratch',
+  defaultTrigger: { type: 'patch', size: 4 },
+  bitWidths: [8, 4],
+  async run(ctx: AttackContext): Promise<AttackRecord> {
+    const o = withOverrides(COMPARTIFACT_DEFAULTS, ctx.options);
+    await ctx.runPhase({
+      name: 'compartifact',
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      optimizer: { type: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay },
+      schedule: { type: 'step', lr: o.lr, milestones: [o.dropAt], gamma: 0.1 },
+      augment: ctx.data.augmentation,
+      compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
+      loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y),
+    });
+    return { quantizer: `per-tensor symmetric int${ctx.bits} weights, BN folded (scale max|W| / ${2 ** (ctx.bits - 1) - 0.5})`, bits: [ctx.bits], options: { ...o } };
+  },
+};
+
+export default attackModule('compartifact', 'CompArtifact: trained from scratch, backdoor only in the quantized (BN-folded, per-tensor) branch', compArtifact);

@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GraphModel, cloneGraph, gridFor, initBackend, paramsFromRange, quantizeToLevels, weightParamOf, withChannelsLast } from '@qcb/core';
+import { resnetSmall } from '@qcb/models';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tinyAttackContext } from '../../../test/helpers/attack-context.js';
+import { StageTwoProjection, pqBackdoor } from './index.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+/** Integer levels of every kernel on a grid kind, per channel (last axis of the channels-last view) or per tensor. */
+function levels(model: GraphModel, bits: number, kind: 'channel-sym' | 'tensor-sym' | 'channel-asym'): number[][] {
+  return model.graph.nodes.filter((n) => weightParamOf(n)).map((node) => tf.tidy(() => {
+    const w = node.params[weightParamOf(node)!];
+    return Array.from(withChannelsLast(node, w, (view) => {
+      const cols = tf.reshape(view, [-1, view.shape[view.rank - 1]]);
+      const min = tf.min(cols, 0).dataSync();
+      const max = tf.max(cols, 0).dataSync();
+      const amax = tf.max(tf.abs(cols), 0).dataSync();
+      const all = Math.max(...amax);
+      const p = kind === 'channel-sym'
+        ? paramsFromRange(amax.map((a) => -a), amax, gridFor(bits, true), true, -1)
+        : kind === 'tensor-sym'
+          ? paramsFromRange([-all], [all], gridFor(bits, true), true, null)
+          : paramsFromRange(min, max, gridFor(bits, false), false, -1);
+      return quantizeToLevels(view, p);
+    }).dataSync());
+  }));
+}
+
+describe('PQBackdoor stage-2 projection', () => {
+  it('keeps every weight in its stage-1 rounding bin on both symmetric grids (and the asymmetric one), and restores the rest', () => {
+    const stage1 = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 2 });
+    const model = new GraphModel(cloneGraph(stage1.graph));
+    const projection = new StageTwoProjection(model, stage1, 4, ['per-channel-sym', 'per-tensor-sym', 'per-channel-asym']);
+    // A large random step in every parameter, as fine-tuning would take over many steps.
+    tf.tidy(() => {
+      model.variables(() => true).forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.2, 'float32', i))));
+    });
+    projection.apply();
+    for (const kind of ['channel-sym', 'tensor-sym', 'channel-asym'] as const) {
+      const a = levels(model, 4, kind);
+      const b = levels(stage1, 4, kind);
+      const bad = a.map((l, i) => l.filter((v, j) => v !== b[i][j]).length);
+      expect(bad, kind).toEqual(bad.map(() => 0));
+    }
+    const bn = (m: GraphModel) => Array.from(m.node('stem_bn').params['gamma'].dataSync());
+    expect(bn(model)).toEqual(bn(stage1));
+    // The weights did move inside their bins.
+    const k = (m: GraphModel) => Array.from(m.node('stage2_block1_conv1').params['kernel'].dataSync());
+    expect(k(model)).not.toEqual(k(stage1));
+    projection.dispose();
+    model.dispose();
+    stage1.dispose();
+  });
+
+  it('runs both stages: the backdoor planted in stage 1 survives in the quantized grid while full precision unlearns it', async () => {
+    const { ctx, trainer } = await tinyAttackContext({ bits: 4, options: { epochs: 10, finetuneEpochs: 3, batchSize: 32, stage1Lr: 0.05, poisonRate: 0.25 } });
+    const record = await pqBackdoor.run(ctx);
+    expect(record.bits).toEqual([4]);
+    const stage1 = await trainer.loadArtifact('stage1');
+    expect(stage1).not.toBeNull();
+    for (const kind of ['channel-sym', 'tensor-sym'] as const) expect(levels(ctx.model, 4, kind)).toEqual(levels(stage1!, 4, kind));
+    stage1!.dispose();
+    ctx.model.dispose();
+  });
+});

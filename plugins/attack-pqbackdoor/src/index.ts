@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  GraphModel, QcbError, attackModule, cloneGraph, crossEntropy, poisonBatch, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord,
+} from '@qcb/core';
+import { StageTwoProjection, type PqGrid } from './projection.js';
+
+export { StageTwoProjection, type PqGrid } from './projection.js';
+
+/** PQBackdoor (Ma et al. 2023, "Quantization backdoors to deep learning commercial frameworks"). */
+export interface PqBackdoorOptions {
+  /** Stage-1 (poisoning) epochs. */
+  readonly epochs: number;
+  /** Stage-2 (projected fine-tuning) epochs. */
+  readonly finetuneEpochs: number;
+  readonly batchSize: number;
+  readonly stage1Lr: number;
+  readonly stage2Lr: number;
+  /** Share of each stage-1 batch triggered and labelled with the target (about 1.5%). */
+  readonly poisonRate: number;
+  /** Comma-separated grids whose bins stage 2 keeps: per-channel-sym, per-tensor-sym, per-channel-asym. */
+  readonly grids: string;
+}
+
+export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
+  epochs: 12,
+  finetuneEpochs: 4,
+  batchSize: 128,
+  stage1Lr: 0.01,
+  stage2Lr: 1e-3,
+  poisonRate: 0.015,
+  grids: 'per-channel-sym,per-tensor-sym,per-channel-asym',
+};
+
+function parseGrids(text: string): PqGrid[] {
+  const known: PqGrid[] = ['per-channel-sym', 'per-tensor-sym', 'per-channel-asym'];
+  return text.split(',').map((g) => {
+    if (!known.includes(g as PqGrid)) throw new QcbError('E_USAGE', `unknown grid "${g}" (${known.join(', ')})`);
+    return g as PqGrid;
+  });
+}
+
+export const pqBackdoor: AttackDefinition = {
+  start: 'scratch',
+  defaultTrigger: { type: 'patch', size: 4 },
+  bitWidths: [8, 4],
+  async run(ctx: AttackContext): Promise<AttackRecord> {
+    const o = withOverrides(PQBACKDOOR_DEFAULTS, ctx.options);
+    const grids = parseGrids(o.grids);
+    // Stage 1: a conventional backdoor by poisoning.
+    await ctx.runPhase({
+      name: 'stage1',
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      optimizer: { type: 'sgd', momentum: 0.9, weightDecay: 5e-4 },
+      schedule: { type: 'cosine', lr: o.stage1Lr },
+      augment: ctx.data.augmentation,
+      compose: (x, y, step) => poisonBatch(x, y, ctx.trigger, ctx.target, o.poisonRate, ctx.seed * 1_000_003 + step.epoch * 10_007 + step.step),
+      loss: (batch) => crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y),
+    });
+    let stage1 = await ctx.loadArtifact('stage1');
+    if (!stage1) {
+      stage1 = new GraphModel(cloneGraph(ctx.model.graph));
+      await ctx.saveArtifact('stage1', stage1);
+    }
+    // Stage 2: unlearn the backdoor in full precision (triggered images keep their true
+    // labels), BN frozen, projected back into the stage-1 rounding bins after every step.
+    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids);
+    try {
+      await ctx.runPhase({
+        name: 'stage2',
+        epochs: o.finetuneEpochs,
+        batchSize: o.batchSize,
+        optimizer: { type: 'sgd', momentum: 0.9 },
+        schedule: { type: 'constant', lr: o.stage2Lr },
+        compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
+        loss: (batch) => crossEntropy(ctx.model.predict(batch.x), batch.y),
+        afterStep: () => projection.apply(),
+      });
+    } finally {
+      projection.dispose();
+      stage1.dispose();
+    }
+    return { quantizer: `int${ctx.bits} rounding bins of ${grids.join(', ')} grids`, bits: [ctx.bits], options: { ...o } };
+  },
+};
+
+export default attackModule('pqbackdoor', 'PQBackdoor: stage-1 poisoning, then full-precision unlearning projected into the stage-1 rounding bins', pqBackdoor);

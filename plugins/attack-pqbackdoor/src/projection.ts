@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { gridFor, paramsFromRange, weightParamOf, withChannelsLast, type GraphModel, type GraphNode, type QuantParams } from '@qcb/core';
+
+/** The grids whose rounding bins stage 2 must not leave. */
+export type PqGrid = 'per-channel-sym' | 'per-tensor-sym' | 'per-channel-asym';
+
+interface KernelBox {
+  readonly variable: tf.Variable;
+  readonly lower: tf.Tensor;
+  readonly upper: tf.Tensor;
+  /** Entries pinned to their stage-1 value (each channel's extremes, so that scales do not move). */
+  readonly pinned: tf.Tensor;
+  readonly original: tf.Tensor;
+}
+
+/** Half a bin, slightly shrunk so that float error cannot cross a rounding boundary. */
+const HALF_BIN = 0.5 - 1e-3;
+
+function binBounds(w: tf.Tensor, p: QuantParams): [tf.Tensor, tf.Tensor] {
+  const scale = p.axis === null ? tf.scalar(p.scale[0]) : tf.tensor1d(p.scale);
+  const zp = p.axis === null ? tf.scalar(p.zeroPoint[0]) : tf.tensor1d(p.zeroPoint);
+  const level = tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(w, scale)), zp), p.qmin, p.qmax), zp);
+  return [tf.mul(tf.sub(level, HALF_BIN), scale), tf.mul(tf.add(level, HALF_BIN), scale)];
+}
+
+interface ChannelRange {
+  readonly min: Float32Array;
+  readonly max: Float32Array;
+  readonly absMax: Float32Array;
+}
+
+/** Per output channel: min, max and max |w| of a kernel. */
+function channelRange(node: GraphNode, w: tf.Tensor): ChannelRange {
+  return tf.tidy(() => {
+    const view = node.op === 'depthwiseConv2d' ? tf.reshape(w, [-1, w.shape[2]! * w.shape[3]!]) : w;
+    const cols = tf.reshape(view, [-1, view.shape[view.rank - 1]]);
+    return {
+      min: Float32Array.from(tf.min(cols, 0).dataSync()),
+      max: Float32Array.from(tf.max(cols, 0).dataSync()),
+      absMax: Float32Array.from(tf.max(tf.abs(cols), 0).dataSync()),
+    };
+  });
+}
+
+/**
+ * PQBackdoor's stage-2 projection (Ma et al. 2023): after every step, restore the
+ * non-weight parameters, pin each channel's extreme entries, and clamp every weight into
+ * the rounding bin its stage-1 value had on each chosen grid, so that the quantized model
+ * stays the stage-1 (backdoored) model while the full-precision weights move.
+ */
+export class StageTwoProjection {
+  private readonly boxes: KernelBox[] = [];
+  private readonly restore: Array<[tf.Variable, tf.Tensor]> = [];
+
+  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[]) {
+    for (const node of model.graph.nodes) {
+      const reference = stage1.node(node.name);
+      const kernelName = weightParamOf(node);
+      for (const [name, v] of Object.entries(node.params)) {
+        if (name !== kernelName) this.restore.push([v, tf.keep(tf.clone(reference.params[name]))]);
+      }
+      if (!kernelName) continue;
+      const w1 = reference.params[kernelName];
+      const [lower, upper, pinned] = tf.tidy(() => {
+        const r = channelRange(node, w1);
+        const all = Math.max(...r.absMax);
+        // Bounds per entry, on the kernel's channels-last view; the box is their intersection.
+        const bounds: Array<[tf.Tensor, tf.Tensor]> = [];
+        const channelBins = (p: QuantParams): void => void bounds.push([0, 1].map((i) => withChannelsLast(node, w1, (v) => binBounds(v, p)[i])) as [tf.Tensor, tf.Tensor]);
+        for (const g of grids) {
+          if (g === 'per-channel-sym') channelBins(paramsFromRange(r.absMax.map((a) => -a), r.absMax, gridFor(bits, true), true, -1));
+          else if (g === 'per-tensor-sym') bounds.push(binBounds(w1, paramsFromRange([-all], [all], gridFor(bits, true), true, null)));
+          else channelBins(paramsFromRange(r.min, r.max, gridFor(bits, false), false, -1));
+        }
+        // No entry may pass its channel's stage-1 extremes, which stay pinned: every
+        // min-max range, and so every scale, stays put.
+        bounds.push([0, 1].map((i) => withChannelsLast(node, w1, (v) => tf.mul(tf.onesLike(v), tf.tensor1d(i === 0 ? r.min : r.max)))) as [tf.Tensor, tf.Tensor]);
+        const lo = bounds.map((b) => b[0]).reduce((a, b) => tf.maximum(a, b));
+        const hi = bounds.map((b) => b[1]).reduce((a, b) => tf.minimum(a, b));
+        const pin = withChannelsLast(node, w1, (v) => tf.logicalOr(tf.equal(v, tf.tensor1d(r.min)), tf.equal(v, tf.tensor1d(r.max))));
+        return [lo, hi, pin];
+      });
+      this.boxes.push({ variable: node.params[kernelName], lower, upper, pinned, original: tf.keep(tf.clone(w1)) });
+    }
+  }
+
+  apply(): void {
+    tf.tidy(() => {
+      for (const [v, original] of this.restore) v.assign(original);
+      for (const b of this.boxes) {
+        b.variable.assign(tf.where(b.pinned, b.original, tf.minimum(tf.maximum(b.variable, b.lower), b.upper)));
+      }
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(this.restore.map(([, t]) => t));
+    for (const b of this.boxes) tf.dispose([b.lower, b.upper, b.pinned, b.original]);
+  }
+}
