@@ -24,6 +24,19 @@ describe('augmentBatch', () => {
     tf.dispose([img, out]);
   });
 
+  it('shifts by every offset in [-p, p] on both axes, uniformly enough', () => {
+    const n = 600;
+    const img = tf.tidy(() => tf.tile(tf.pad(tf.ones([1, 1, 1, 1]), [[0, 0], [4, 3], [4, 3], [0, 0]]), [n, 1, 1, 1]));
+    const out = augmentBatch(img as tf.Tensor4D, { padCrop: 2 }, 11);
+    const counts = new Map<string, number>();
+    (out.arraySync() as number[][][][]).forEach((s) => s.forEach((row, r) => row.forEach((px, c) => {
+      if (px[0] > 0.5) counts.set(`${r - 4},${c - 4}`, (counts.get(`${r - 4},${c - 4}`) ?? 0) + 1);
+    })));
+    expect(counts.size).toBe(25);
+    expect(Math.min(...counts.values())).toBeGreaterThan(n / 25 / 2);
+    tf.dispose([img, out]);
+  });
+
   it('flips some images left-right, is deterministic per seed and leaks nothing', () => {
     const img = tf.tensor4d(Array.from({ length: 16 * 3 }, (_, i) => i % 3), [16, 1, 3, 1]);
     const before = tf.memory().numTensors;

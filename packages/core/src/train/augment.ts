@@ -16,17 +16,20 @@ export function augmentBatch(x: tf.Tensor4D, spec: AugmentSpec, seed: number): t
     let out = x;
     const p = spec.padCrop ?? 0;
     if (p > 0) {
-      const padded = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]);
-      const H = h + 2 * p - 1;
-      const W = w + 2 * p - 1;
-      const boxes: number[][] = [];
+      // One gather from the zero-padded batch. (tf.image.cropAndResize on the wasm
+      // backend ignores the boxes' x offsets: every crop would shift the same way.)
+      const c = x.shape[3];
+      const H = h + 2 * p;
+      const W = w + 2 * p;
+      const padded = tf.reshape(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]), [n * H * W, c]);
+      const indices = new Int32Array(n * h * w);
+      let k = 0;
       for (let i = 0; i < n; i++) {
         const dy = Math.floor(rng() * (2 * p + 1));
         const dx = Math.floor(rng() * (2 * p + 1));
-        boxes.push([dy / H, dx / W, (dy + h - 1) / H, (dx + w - 1) / W]);
+        for (let r = 0; r < h; r++) for (let col = 0; col < w; col++) indices[k++] = (i * H + r + dy) * W + col + dx;
       }
-      const indices = Array.from({ length: n }, (_, i) => i);
-      out = tf.image.cropAndResize(padded, boxes, indices, [h, w], 'nearest');
+      out = tf.reshape(tf.gather(padded, tf.tensor1d(indices, 'int32')), [n, h, w, c]);
     }
     if (spec.flip) {
       // where() broadcasts from the trailing axis, so the per-image mask is [n, 1, 1, 1].
