@@ -3,6 +3,8 @@ import badnets from '@qcb/attack-badnets';
 import compartifact from '@qcb/attack-compartifact';
 import pqbackdoor from '@qcb/attack-pqbackdoor';
 import quAntiZation from '@qcb/attack-qu-anti-zation';
+import lac from '@qcb/defense-lac';
+import pda from '@qcb/pda';
 import academicW4a4 from '@qcb/quantizer-academic-w4a4';
 import academicW8a8 from '@qcb/quantizer-academic-w8a8';
 import pytorchFbgemm from '@qcb/quantizer-pytorch-fbgemm';
@@ -13,4 +15,5 @@ import tfliteInt8 from '@qcb/quantizer-tflite-int8';
 export const DEFAULT_PLUGINS: readonly ContainerModule[] = [
   academicW4a4, academicW8a8, tfliteInt8, pytorchFbgemm, pytorchQnnpack,
   compartifact, quAntiZation, pqbackdoor, badnets,
+  lac, pda,
 ];

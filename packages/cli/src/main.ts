@@ -6,10 +6,11 @@ import { trainCommand } from './commands/train.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { attackCommand } from './commands/attack.js';
+import { purifyCommand } from './commands/purify.js';
 import type { CliIO } from './io.js';
 import { GLOBAL_OPTIONS, parseCommandArgs } from './options.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, attackCommand, pluginsCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, attackCommand, purifyCommand, pluginsCommand];
 
 function helpText(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

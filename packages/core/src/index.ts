@@ -40,3 +40,4 @@ export * from './quant/index.js';
 export * from './io/quantized-io.js';
 export * from './ir/batch-stats.js';
 export * from './attack/index.js';
+export * from './defense/index.js';

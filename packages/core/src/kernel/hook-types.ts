@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { NodeTap } from '../ir/executor.js';
 import type { GraphModel } from '../ir/graph-model.js';
 import type { GraphNode } from '../ir/graph.js';
 import type { CalibrationUnit } from '../ir/units.js';
@@ -28,15 +29,26 @@ export interface QuantizeRun {
 }
 
 export interface CalibrationRun {
-  /** The full-precision model. */
+  /** The full-precision model (BN folded when the quantizer folds). */
   readonly model: GraphModel;
+  /** The model being corrected: quantized weights, possibly already corrected units. */
+  readonly work: GraphModel;
   readonly defense: string;
   readonly units: readonly CalibrationUnit[];
+  /** Augmentation plugins selected for this run (e.g. ['pda']); others stay idle. */
+  readonly augmentations: readonly string[];
+  /** Budget preset, e.g. 'paper' or 'fast'. */
+  readonly preset: string;
 }
 
 export interface UnitContext {
   readonly run: CalibrationRun;
   readonly unit: CalibrationUnit;
+  /**
+   * Runs the unit alone on an input batch as the quantized model would, with the weights
+   * rounded to nearest (no correction yet), calling `tap` on every node.
+   */
+  runUnit(input: tf.Tensor, tap?: NodeTap): tf.Tensor;
 }
 
 export interface UnitStep {
@@ -77,4 +89,6 @@ export interface BatchContext {
   readonly consumer: string;
   readonly model: GraphModel;
   readonly step: number;
+  /** Augmentation plugins selected for this run; others leave the batch alone. */
+  readonly augmentations: readonly string[];
 }

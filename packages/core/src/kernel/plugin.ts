@@ -1,4 +1,5 @@
 import type { AttackDefinition } from '../attack/attack-plugin.js';
+import type { DefenseDefinition } from '../defense/defense-plugin.js';
 import type { QuantizerProfile } from '../quant/profile.js';
 import type { Engine } from './engine.js';
 
@@ -24,7 +25,10 @@ export interface NamedPlugin<K extends PluginKind> extends QcbPlugin {
 export interface QuantizerPlugin extends NamedPlugin<'quantizer'> {
   readonly profile: QuantizerProfile;
 }
-export type DefensePlugin = NamedPlugin<'defense'>;
+/** A defense (`qcb purify --defense <name>`). */
+export interface DefensePlugin extends NamedPlugin<'defense'> {
+  readonly definition: DefenseDefinition;
+}
 export type AugmentationPlugin = NamedPlugin<'augmentation'>;
 /** An attack (`qcb attack <name>`): a definition the attack command runs. */
 export interface AttackPlugin extends NamedPlugin<'attack'> {

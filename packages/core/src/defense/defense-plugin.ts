@@ -1,0 +1,54 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ImageSet, Normalization } from '../data/image-set.js';
+import type { GraphModel } from '../ir/graph-model.js';
+import type { JsonObject } from '../io/folder/index.js';
+import type { Engine } from '../kernel/engine.js';
+import type { QuantizerProfile } from '../quant/profile.js';
+import type { QuantizedModel } from '../quant/quantized-model.js';
+
+/** The budget of a defense run. */
+export type Preset = 'paper' | 'fast';
+
+/** Reports of a long defense run (the CLI draws progress bars from them). */
+export interface DefenseProgress {
+  /** A new stage starts (e.g. unit 3/10), with its step count. */
+  stage(label: string, steps: number): void;
+  step(done: number, info?: string): void;
+  stageDone(info?: string): void;
+}
+
+/** Resumable state of a unit-by-unit defense: the model after `done` units. */
+export interface DefenseCheckpoint {
+  load(): Promise<{ readonly done: number; readonly model: GraphModel } | null>;
+  save(done: number, model: GraphModel): Promise<void>;
+}
+
+/** What a defense run gets. Defenses never read the trigger or target. */
+export interface DefenseContext {
+  readonly engine: Engine;
+  /** The full-precision model as received; never modified. */
+  readonly fp: GraphModel;
+  /** The naive quantization of `fp` for the deployment profile. */
+  readonly quantized: QuantizedModel;
+  readonly profile: QuantizerProfile;
+  /** The defender's labelled data (a share of the training set) and its normalisation. */
+  readonly data: ImageSet;
+  readonly normalization: Normalization;
+  /** Normalised input batches of the defender data, in a fixed order (at most 1,024 images). */
+  readonly batches: readonly tf.Tensor4D[];
+  /** Augmentation plugins selected with --augment. */
+  readonly augmentations: readonly string[];
+  readonly preset: Preset;
+  /** Plugin-specific overrides (--option key=value, --iterations N). */
+  readonly options: JsonObject;
+  readonly seed: number;
+  readonly progress: DefenseProgress;
+  readonly checkpoint: DefenseCheckpoint;
+}
+
+/** A defense: returns the purified quantized model, or a repaired fp model that the caller quantizes. */
+export interface DefenseDefinition {
+  /** 'quantized': corrects the quantized model (LAC); 'full-precision': repairs fp, then it is quantized. */
+  readonly operatesOn: 'quantized' | 'full-precision';
+  run(ctx: DefenseContext): Promise<QuantizedModel | GraphModel>;
+}

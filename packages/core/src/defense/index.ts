@@ -1,0 +1,2 @@
+export * from './defense-plugin.js';
+export * from './defense-module.js';

@@ -1,0 +1,142 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  Adam, GraphModel, QuantizedModel, cloneGraph, mulberry32, weightParamOf,
+  type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type UnitContext,
+} from '@qcb/core';
+import { squaredEuclidean, type Distance } from './distance.js';
+import { lacPreset, type LacOptions } from './options.js';
+import { cacheUnitInputs, cacheUnitTargets } from './unit-cache.js';
+
+export interface LacConfig {
+  /** The distance D of the reconstruction term (squared Euclidean by default). */
+  readonly distance?: Distance;
+  /** The loss-term name the distance is reported under. */
+  readonly termName?: string;
+}
+
+function resolveOptions(ctx: DefenseContext): LacOptions {
+  const base = lacPreset(ctx.preset);
+  const o = ctx.options;
+  const num = (k: keyof LacOptions): number => (o[k] === undefined ? base[k] : Number(o[k]));
+  return { iterations: num('iterations'), batchSize: num('batchSize'), lr: num('lr'), window: num('window'), minImprovement: num('minImprovement') };
+}
+
+/** Weights of every compute node fake-quantized with the frozen grids; the head's as Q(W + alpha). */
+function unitTransform(work: QuantizedModel, head: string, alpha: tf.Tensor | null): NodeTransform {
+  return {
+    param: (node, name, value) => {
+      if (name !== weightParamOf(node)) return value;
+      return work.quantizeWeight(node.name, node.name === head && alpha ? tf.add(value, alpha) : value);
+    },
+  };
+}
+
+/**
+ * Trains the additive offset alpha of one unit's weight (init 0, forward Q(W + alpha) on the
+ * frozen grid with a straight-through estimator) so that the unit's output on its cached
+ * quantized inputs matches the full-precision targets. Returns the steps run and losses.
+ */
+function correctUnit(
+  ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, inputs: tf.Tensor, targets: tf.Tensor, o: LacOptions, config: LacConfig, index: number,
+): { steps: number; initialLoss: number; finalLoss: number } {
+  const head = work.model.node(unit.head);
+  const weight = head.params[weightParamOf(head)!];
+  const alpha = tf.variable(tf.zerosLike(weight), true);
+  const optimizer = new Adam([alpha]);
+  const distance = config.distance ?? squaredEuclidean;
+  const termName = config.termName ?? 'lac:reconstruction';
+  const transform = unitTransform(work, unit.head, alpha);
+  const rng = mulberry32(ctx.seed * 7_919 + index);
+  const count = inputs.shape[0];
+  const hooks = ctx.engine.hooks;
+  let initialLoss = NaN;
+  let finalLoss = NaN;
+  let windowSum = 0;
+  let previousWindow = Infinity;
+  let steps = 0;
+  ctx.progress.stage(`unit ${index + 1}/${run.units.length} ${unit.head}`, o.iterations);
+  try {
+    for (let it = 0; it < o.iterations; it++) {
+      const idx = tf.tensor1d(Array.from({ length: o.batchSize }, () => Math.floor(rng() * count)), 'int32');
+      const loss = tf.tidy(() => {
+        const x = tf.gather(inputs, idx);
+        const y = tf.gather(targets, idx);
+        const { value, grads } = tf.variableGrads(() => {
+          const out = work.model.runUnit(unit, x, { transform });
+          const terms: LossTerm[] = hooks.loss.terms.call([{ name: termName, value: distance(out, y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
+          return terms.map((t) => tf.mul(t.value, t.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
+        }, [alpha]);
+        optimizer.step([grads[alpha.name]], o.lr);
+        return value.dataSync()[0];
+      });
+      idx.dispose();
+      steps++;
+      if (it === 0) initialLoss = loss;
+      finalLoss = loss;
+      hooks.calibration.step.call({ unit, step: it + 1, total: o.iterations, loss });
+      ctx.progress.step(it + 1, `loss ${loss.toPrecision(4)}`);
+      if (o.window > 0) {
+        windowSum += loss;
+        if ((it + 1) % o.window === 0) {
+          const mean = windowSum / o.window;
+          windowSum = 0;
+          if (previousWindow - mean < o.minImprovement * previousWindow) break;
+          previousWindow = mean;
+        }
+      }
+    }
+    // Finalise: W <- Q(W + alpha), on the grid.
+    const corrected = tf.tidy(() => work.quantizeWeight(unit.head, tf.add(weight, alpha)));
+    weight.assign(corrected);
+    corrected.dispose();
+  } finally {
+    alpha.dispose();
+    optimizer.dispose();
+  }
+  ctx.progress.stageDone(`${steps} steps, loss ${initialLoss.toPrecision(4)} -> ${finalLoss.toPrecision(4)}`);
+  return { steps, initialLoss, finalLoss };
+}
+
+/**
+ * Layer-wise activation correction (paper section 4): unit by unit, the quantized model's
+ * weights are corrected so that each unit's output on the quantized path matches the
+ * full-precision model's, which puts a quantization-conditioned backdoor back to sleep.
+ * PDA (or any augmentation) taps `calibration.unitInputs` to move the cached inputs first.
+ */
+export function createLac(config: LacConfig = {}): DefenseDefinition {
+  return {
+    operatesOn: 'quantized',
+    async run(ctx) {
+      const o = resolveOptions(ctx);
+      const q = ctx.quantized;
+      const fp = q.model;
+      const resumed = await ctx.checkpoint.load();
+      const workModel = resumed?.model ?? new GraphModel(cloneGraph(fp.graph));
+      const work = new QuantizedModel({ ...q.parts, model: workModel, weightsOnGrid: false });
+      const units = workModel.units();
+      const hooks = ctx.engine.hooks;
+      const run: CalibrationRun = { model: fp, work: workModel, defense: 'lac', units, augmentations: ctx.augmentations, preset: ctx.preset };
+      await hooks.calibration.runStart.promise(run);
+      for (let i = resumed?.done ?? 0; i < units.length; i++) {
+        const unit = units[i];
+        const nearest = unitTransform(work, unit.head, null);
+        const uctx: UnitContext = { run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }) };
+        await hooks.calibration.unitStart.promise(uctx);
+        const targets = cacheUnitTargets(fp, unit, ctx.batches);
+        const inputs = await hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches), uctx);
+        const x = tf.concat(inputs);
+        const y = tf.concat(targets);
+        tf.dispose([...inputs, ...targets]);
+        try {
+          const report = correctUnit(ctx, run, work, unit, x, y, o, config, i);
+          await hooks.calibration.unitDone.promise(uctx, report);
+        } finally {
+          tf.dispose([x, y]);
+        }
+        await ctx.checkpoint.save(i + 1, workModel);
+      }
+      await hooks.calibration.runDone.promise(run);
+      return new QuantizedModel({ ...q.parts, model: workModel, weightsOnGrid: true });
+    },
+  };
+}
