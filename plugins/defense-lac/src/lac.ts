@@ -18,7 +18,7 @@ function resolveOptions(ctx: DefenseContext): LacOptions {
   const base = lacPreset(ctx.preset);
   const o = ctx.options;
   const num = (k: keyof LacOptions): number => (o[k] === undefined ? base[k] : Number(o[k]));
-  return { iterations: num('iterations'), batchSize: num('batchSize'), lr: num('lr'), window: num('window'), minImprovement: num('minImprovement') };
+  return { iterations: num('iterations'), batchSize: num('batchSize'), lr: num('lr'), evalEvery: num('evalEvery'), patience: num('patience') };
 }
 
 /** Weights of every compute node fake-quantized with the frozen grids; the head's as Q(W + alpha). */
@@ -49,10 +49,21 @@ function correctUnit(
   const rng = mulberry32(ctx.seed * 7_919 + index);
   const count = inputs.shape[0];
   const hooks = ctx.engine.hooks;
-  let initialLoss = NaN;
-  let finalLoss = NaN;
-  let windowSum = 0;
-  let previousWindow = Infinity;
+  // Reconstruction loss over the whole cache, in chunks (reported before and after).
+  const cacheLoss = (t: NodeTransform): number => {
+    let sum = 0;
+    for (let start = 0; start < count; start += 256) {
+      const size = Math.min(256, count - start);
+      sum += size * tf.tidy(() => distance(work.model.runUnit(unit, tf.slice(inputs, start, size), { transform: t }), tf.slice(targets, start, size)).dataSync()[0]);
+    }
+    return sum / count;
+  };
+  const initialLoss = cacheLoss(transform);
+  // The best offset so far by the whole-cache reconstruction (alpha = 0 is nearest rounding).
+  const best = tf.variable(tf.zerosLike(weight), false);
+  let bestLoss = initialLoss;
+  let sinceBest = 0;
+  let lastLoss = NaN;
   let steps = 0;
   ctx.progress.stage(`unit ${index + 1}/${run.units.length} ${unit.head}`, o.iterations);
   try {
@@ -71,29 +82,31 @@ function correctUnit(
       });
       idx.dispose();
       steps++;
-      if (it === 0) initialLoss = loss;
-      finalLoss = loss;
+      lastLoss = loss;
       hooks.calibration.step.call({ unit, step: it + 1, total: o.iterations, loss });
-      ctx.progress.step(it + 1, `loss ${loss.toPrecision(4)}`);
-      if (o.window > 0) {
-        windowSum += loss;
-        if ((it + 1) % o.window === 0) {
-          const mean = windowSum / o.window;
-          windowSum = 0;
-          if (previousWindow - mean < o.minImprovement * previousWindow) break;
-          previousWindow = mean;
+      ctx.progress.step(it + 1, `loss ${loss.toPrecision(4)} best ${bestLoss.toPrecision(4)}`);
+      if ((it + 1) % o.evalEvery === 0 || it + 1 === o.iterations) {
+        const scored = cacheLoss(transform);
+        if (scored < bestLoss) {
+          bestLoss = scored;
+          best.assign(alpha);
+          sinceBest = 0;
+        } else if (o.patience > 0 && ++sinceBest >= o.patience) {
+          break;
         }
       }
     }
-    // Finalise: W <- Q(W + alpha), on the grid.
-    const corrected = tf.tidy(() => work.quantizeWeight(unit.head, tf.add(weight, alpha)));
+    // Finalise with the best offset: W <- Q(W + alpha), on the grid.
+    const corrected = tf.tidy(() => work.quantizeWeight(unit.head, tf.add(weight, best)));
     weight.assign(corrected);
     corrected.dispose();
   } finally {
     alpha.dispose();
+    best.dispose();
     optimizer.dispose();
   }
-  ctx.progress.stageDone(`${steps} steps, loss ${initialLoss.toPrecision(4)} -> ${finalLoss.toPrecision(4)}`);
+  const finalLoss = bestLoss;
+  ctx.progress.stageDone(`${steps} steps, reconstruction ${initialLoss.toPrecision(4)} -> ${finalLoss.toPrecision(4)} (last batch ${lastLoss.toPrecision(4)})`);
   return { steps, initialLoss, finalLoss };
 }
 

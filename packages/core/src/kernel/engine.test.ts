@@ -15,6 +15,7 @@ class ScaledDefense implements DefensePlugin {
   readonly kind = 'defense';
   readonly name = 'scaled';
   readonly description = 'test defense';
+  readonly definition = { operatesOn: 'quantized' as const, run: async () => { throw new Error('not run'); } };
   constructor(@inject(sid(TOKENS.Engine)) readonly engine: Engine) {}
   apply(engine: Engine): void {
     engine.hooks.loss.terms.tap('scaled', (terms) => [...terms, { name: 'scaled', value: undefined as never, weight: 2 }]);
@@ -50,7 +51,7 @@ describe('Engine', () => {
   it('rejects two plugins of one kind with the same name', async () => {
     const twice = new ContainerModule(({ bind }) => {
       bind(sid(TOKENS.Defense)).to(ScaledDefense);
-      bind(sid(TOKENS.Defense)).toConstantValue({ kind: 'defense', name: 'scaled', description: '', apply() {} });
+      bind(sid(TOKENS.Defense)).toConstantValue({ kind: 'defense', name: 'scaled', description: '', definition: new ScaledDefense(undefined as never).definition, apply() {} });
     });
     await expect(Engine.create([twice])).rejects.toThrow(/two defense plugins are named "scaled"/);
   });

@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, weightParamOf, type UnitReport } from '@qcb/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEST_W4A4, tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { createLac, lac } from './index.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('LAC', () => {
+  it('lowers the reconstruction loss of every unit and leaves every corrected weight on its grid', async () => {
+    // 3-bit weights everywhere, 8-bit activations: every unit's error is mostly weight error, which LAC corrects.
+    const profile = { ...TEST_W4A4, name: 'w3a8', weights: { ...TEST_W4A4.weights, bits: 3 }, activations: { ...TEST_W4A4.activations!, bits: 8 }, firstLastAt8Bits: false };
+    const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 300, evalEvery: 50, patience: 0 } });
+    const reports: UnitReport[] = [];
+    ctx.engine.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void reports.push(r));
+    const purified = await lac.run(ctx);
+    if (!('parts' in purified)) throw new Error('LAC returns a quantized model');
+    expect(reports).toHaveLength(purified.model.units().length);
+    for (const r of reports) expect(r.finalLoss!).toBeLessThan(r.initialLoss!);
+    for (const node of purified.model.graph.nodes.filter((n) => weightParamOf(n))) {
+      const p = purified.parts.weights.get(node.name)!;
+      const w = node.params[weightParamOf(node)!].dataSync();
+      const channels = p.scale.length;
+      w.forEach((v, i) => {
+        const level = v / p.scale[i % channels] + p.zeroPoint[i % channels];
+        expect(Math.abs(level - Math.round(level))).toBeLessThan(1e-3);
+      });
+    }
+    // The fp model is untouched.
+    expect(purified.model).not.toBe(ctx.fp);
+    purified.model.dispose();
+    dispose();
+  });
+
+  it('takes another distance as a pluggable loss term, and other plugins can add terms', async () => {
+    const names = new Set<string>();
+    const l1 = createLac({ distance: (o, t) => tf.mean(tf.abs(tf.sub(o, t))) as tf.Scalar, termName: 'lac:l1' });
+    const { ctx, dispose } = await tinyDefenseContext({ options: { iterations: 5, evalEvery: 5, patience: 0 } });
+    ctx.engine.hooks.loss.terms.tap('probe', (terms) => {
+      terms.forEach((t) => names.add(t.name));
+      return [...terms, { name: 'probe:zero', value: tf.scalar(0), weight: 1 }];
+    });
+    const purified = await l1.run(ctx);
+    expect([...names]).toEqual(['lac:l1']);
+    if ('parts' in purified) purified.model.dispose();
+    dispose();
+  });
+});

@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Engine, initBackend, type BatchNormAttrs, type GraphNode } from '@qcb/core';
+import { lac } from '@qcb/defense-lac';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import pdaModule, { bnStatisticsLoss } from './index.js';
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('PDA per unit (with LAC)', () => {
+  it('moves each unit’s BN input statistics towards the running statistics, inside the gamma ball', async () => {
+    const { ctx, dispose } = await tinyDefenseContext({ modules: [pdaModule], augmentations: ['pda'], options: { iterations: 3, evalEvery: 3, patience: 0 } });
+    const checked: string[] = [];
+    // Runs after PDA (taps run in order): compare each unit's inputs before and after.
+    let before: tf.Tensor[] = [];
+    ctx.engine.hooks.calibration.unitInputs.intercept({
+      call: (inputs: tf.Tensor[]) => {
+        tf.dispose(before);
+        before = inputs.map((t) => tf.clone(t));
+      },
+    });
+    ctx.engine.hooks.calibration.unitInputs.tapPromise('check', async (inputs, uctx) => {
+      const bns = uctx.unit.nodes.map((n) => uctx.run.work.node(n)).filter((n) => n.op === 'batchNorm') as GraphNode<BatchNormAttrs>[];
+      if (bns.length === 0) return inputs;
+      const loss = (x: tf.Tensor): number => tf.tidy(() => {
+        const seen = new Map<string, tf.Tensor>();
+        uctx.runUnit(x, (node, ins) => void seen.set(node.name, ins[0]));
+        return bns.map((bn) => bnStatisticsLoss(bn, seen.get(bn.name)!).dataSync()[0]).reduce((a, b) => a + b);
+      });
+      inputs.forEach((x, i) => {
+        expect(loss(x)).toBeLessThan(loss(before[i]));
+        const dist = tf.tidy(() => tf.max(tf.abs(tf.sub(x, before[i]))).dataSync()[0]);
+        expect(dist).toBeLessThanOrEqual(1e-3 + 1e-7);
+        expect(dist).toBeGreaterThan(0);
+      });
+      checked.push(uctx.unit.head);
+      return inputs;
+    });
+    const purified = await lac.run(ctx);
+    expect(checked.length).toBeGreaterThan(3);
+    tf.dispose(before);
+    if ('parts' in purified) purified.model.dispose();
+    dispose();
+  });
+
+  it('stays idle unless selected', async () => {
+    const engine = await Engine.create([pdaModule]);
+    const x = tf.ones([2, 2]);
+    const out = await engine.hooks.calibration.unitInputs.promise([x], {
+      run: { augmentations: [], preset: 'fast' } as never,
+      unit: { nodes: [] } as never,
+      runUnit: () => x,
+    });
+    expect(out[0]).toBe(x);
+    x.dispose();
+  });
+});
+
+describe('PDA as a batch augmentation', () => {
+  it('perturbs a training batch within the ball and keeps the labels', async () => {
+    const { ctx, dispose } = await tinyDefenseContext({ modules: [pdaModule] });
+    const x = tf.randomNormal([8, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const y = tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32');
+    const xCopy = tf.clone(x);
+    const out = await ctx.engine.hooks.data.batch.promise({ x, y }, { consumer: 'test', model: ctx.fp, step: 0, augmentations: ['pda'] });
+    expect(out.y).toBe(y);
+    const dist = tf.tidy(() => tf.max(tf.abs(tf.sub(out.x, xCopy))).dataSync()[0]);
+    expect(dist).toBeGreaterThan(0);
+    expect(dist).toBeLessThanOrEqual(1e-3 + 1e-7);
+    tf.dispose([out.x, y, xCopy]);
+    dispose();
+  });
+});

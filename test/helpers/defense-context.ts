@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  BUILTIN_MODULES, Engine, defenderBatches, defenderSubset, quantizeModel, syntheticDataset, trainClassifier,
+  type DefenseContext, type GraphModel, type JsonObject, type Preset, type QuantizerProfile,
+} from '@qcb/core';
+import { resnetSmall } from '@qcb/models';
+import type { ContainerModule } from 'inversify';
+
+export const TEST_W4A4: QuantizerProfile = {
+  name: 'test-w4a4',
+  description: 'academic-style W4A4',
+  weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'mse' },
+  activations: { bits: 4, symmetric: false, observer: 'mse', smoothing: { kind: 'ema', factor: 0.9 } },
+  firstLastAt8Bits: true,
+  foldBatchNorm: false,
+};
+
+/** A tiny trained model on synthetic data, its W4A4 quantization and a defense context over them. */
+export async function tinyDefenseContext(o: { modules?: ContainerModule[]; augmentations?: string[]; preset?: Preset; options?: JsonObject; profile?: QuantizerProfile } = {}): Promise<{ ctx: DefenseContext; fp: GraphModel; dispose(): void }> {
+  const data = syntheticDataset({ classes: 4, shape: [8, 8, 1], trainCount: 512, testCount: 64, seed: 3 });
+  const fp = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 11 });
+  await trainClassifier(fp, data, { epochs: 4, batchSize: 32, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'cosine', lr: 0.05 }, seed: 1 });
+  const engine = await Engine.create([...BUILTIN_MODULES, ...(o.modules ?? [])]);
+  const batches = defenderBatches(data.train, data.normalization, { share: 0.5, samples: 128, batchSize: 64 });
+  const profile = o.profile ?? TEST_W4A4;
+  const quantized = await quantizeModel(fp, profile, batches);
+  const saved: { done: number; model: GraphModel } | null = null;
+  const ctx: DefenseContext = {
+    engine, fp, quantized, profile,
+    data: defenderSubset(data.train, 0.5, 0), normalization: data.normalization, batches,
+    augmentations: o.augmentations ?? [], preset: o.preset ?? 'fast', options: o.options ?? {}, seed: 0,
+    progress: { stage: () => undefined, step: () => undefined, stageDone: () => undefined },
+    checkpoint: { load: async () => saved, save: async () => undefined },
+  };
+  return { ctx, fp, dispose: () => { tf.dispose([...batches]); fp.dispose(); } };
+}
