@@ -130,6 +130,11 @@ describe('the qcb binary', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     const ok = spawnSync(process.execPath, [bin, 'plugins', '--json', '--plugin', join(root, 'test/fixtures/plugins/sample-plugin.mjs')], { encoding: 'utf8' });
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout)).toEqual({ quantizers: ['sample-w4'], defenses: ['sample-defense'], augmentations: [], attacks: [] });
+    const listed = JSON.parse(ok.stdout) as Record<string, string[]>;
+    expect(Object.keys(listed)).toEqual(['quantizers', 'defenses', 'augmentations', 'attacks']);
+    expect(listed['quantizers']).toEqual(['academic-w4a4', 'academic-w8a8', 'tflite-int8', 'pytorch-fbgemm', 'pytorch-qnnpack', 'sample-w4']);
+    expect(listed['defenses']).toEqual(['lac', 'sample-defense']);
+    expect(listed['augmentations']).toEqual(['pda']);
+    expect(listed['attacks']).toEqual(['compartifact', 'qu-anti-zation', 'pqbackdoor', 'badnets']);
   });
 });

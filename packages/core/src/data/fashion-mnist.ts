@@ -31,10 +31,9 @@ async function findIdxFile(dir: string, base: string): Promise<string> {
 }
 
 async function loadSplit(dir: string, prefix: 'train' | 't10k'): Promise<ImageSet> {
-  const [images, labels] = await Promise.all([
-    findIdxFile(dir, `${prefix}-images-idx3-ubyte`),
-    findIdxFile(dir, `${prefix}-labels-idx1-ubyte`),
-  ]);
+  // In a fixed order, so that the error names the first missing file.
+  const images = await findIdxFile(dir, `${prefix}-images-idx3-ubyte`);
+  const labels = await findIdxFile(dir, `${prefix}-labels-idx1-ubyte`);
   const set = await readIdxImageSet(images, labels, FASHION_MNIST_LABELS.length);
   if (set.shape[0] !== 28 || set.shape[1] !== 28 || set.shape[2] !== 1) {
     throw new QcbError('E_DATA', `${images} holds ${set.shape.join('x')} images; Fashion-MNIST images are 28x28x1`);
@@ -47,7 +46,8 @@ export async function loadFashionMnist(dir: string = FASHION_MNIST_DIR): Promise
   if ((await pathKind(dir)) !== 'dir') {
     throw new QcbError('E_DATA', `Fashion-MNIST folder ${dir} not found; ${INSTALL_HINT}`);
   }
-  const [train, test] = await Promise.all([loadSplit(dir, 'train'), loadSplit(dir, 't10k')]);
+  const train = await loadSplit(dir, 'train');
+  const test = await loadSplit(dir, 't10k');
   return {
     name: 'fashion-mnist',
     classes: FASHION_MNIST_LABELS.length,
