@@ -48,3 +48,35 @@ describe('LAC', () => {
     dispose();
   });
 });
+
+describe('LAC checkpoints', () => {
+  it('resumes after the last finished unit to exactly the weights of an uninterrupted run', async () => {
+    const { GraphModel, cloneGraph } = await import('@qcb/core');
+    const options = { iterations: 40, evalEvery: 20, patience: 0 };
+    const straight = await tinyDefenseContext({ options });
+    const a = await lac.run(straight.ctx);
+
+    let saved: { done: number; model: InstanceType<typeof GraphModel> } | null = null;
+    const interrupted = await tinyDefenseContext({ options });
+    const withCheckpoint = (ctx: typeof interrupted.ctx, stopAfter: number | null) => ({
+      ...ctx,
+      checkpoint: {
+        load: async () => (saved ? { done: saved.done, model: new GraphModel(cloneGraph(saved.model.graph)) } : null),
+        save: async (done: number, model: InstanceType<typeof GraphModel>) => {
+          saved?.model.dispose();
+          saved = { done, model: new GraphModel(cloneGraph(model.graph)) };
+          if (done === stopAfter) throw new Error('interrupted');
+        },
+      },
+    });
+    await expect(lac.run(withCheckpoint(interrupted.ctx, 3))).rejects.toThrow('interrupted');
+    const b = await lac.run(withCheckpoint(interrupted.ctx, null));
+    const weights = (m: { model: { variables: (f: () => boolean) => tf.Variable[] } }) => m.model.variables(() => true).flatMap((v) => Array.from(v.dataSync()));
+    if (!('parts' in a) || !('parts' in b)) throw new Error('LAC returns quantized models');
+    expect(weights(b)).toEqual(weights(a));
+    a.model.dispose();
+    b.model.dispose();
+    straight.dispose();
+    interrupted.dispose();
+  });
+});
