@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import { forwardConvRate } from './conv-rate.js';
 import { fmt } from './timing.js';
 import { trainingStepTime } from './training-step.js';
+import { timePurify, type PurifyTiming } from './purify.js';
 
 /**
  * `pnpm bench`: speed figures measured in one run, printed with their ratios.
- * Options: --batch N (32), --wasm-steps N (10), --cpu-steps N (1; 0 skips the cpu backend).
+ * Options: --batch N (32), --wasm-steps N (10), --cpu-steps N (1; 0 skips the cpu backend),
+ * --purify fast,paper (the LAC + PDA presets timed on the pqbackdoor-w4 fixture; '' skips).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '32' },
       'wasm-steps': { type: 'string', default: '10' },
       'cpu-steps': { type: 'string', default: '1' },
+      purify: { type: 'string', default: 'fast,paper' },
     },
   });
   const batch = Number(values.batch);
@@ -40,6 +43,25 @@ async function main(): Promise<void> {
     const cpu = await trainingStepTime('cpu', batch, cpuSteps, 1);
     log(`  cpu backend          ${fmt(cpu.seconds)} s/step   (loss ${fmt(cpu.loss)})`);
     log(`  wasm speed-up over cpu      ${fmt(cpu.seconds / wasm.seconds)}x   (target >= 50x)`);
+  }
+  const presets = (values.purify ?? '').split(',').filter((p): p is 'fast' | 'paper' => p === 'fast' || p === 'paper');
+  if (presets.length > 0) {
+    log('\nqcb purify, LAC + PDA, academic-w4a4, test/fixtures/models/pqbackdoor-w4:');
+    const timings: PurifyTiming[] = [];
+    for (const preset of presets) {
+      process.stderr.write(`timing qcb purify --preset ${preset}...\n`);
+      const t = timePurify('test/fixtures/models/pqbackdoor-w4', preset);
+      if (!t) {
+        log('  (fixture missing: skipped)');
+        break;
+      }
+      timings.push(t);
+      const d = t.report.defended;
+      log(`  ${preset.padEnd(6)} ${fmt(t.seconds, 4)} s   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`);
+    }
+    const fast = timings.find((t) => t.preset === 'fast');
+    const paper = timings.find((t) => t.preset === 'paper');
+    if (fast && paper) log(`  paper / fast wall time       ${fmt(paper.seconds / fast.seconds)}x   (fast target <= 300 s)`);
   }
 }
 
