@@ -5,15 +5,10 @@ import {
 } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import type { ContainerModule } from 'inversify';
+import { ACADEMIC_W4A4 } from '@qcb/quantizer-academic-w4a4';
 
-export const TEST_W4A4: QuantizerProfile = {
-  name: 'test-w4a4',
-  description: 'academic-style W4A4',
-  weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'mse' },
-  activations: { bits: 4, symmetric: false, observer: 'mse', smoothing: { kind: 'ema', factor: 0.9 } },
-  firstLastAt8Bits: true,
-  foldBatchNorm: false,
-};
+/** The paper's academic W4A4 profile. */
+export const TEST_W4A4: QuantizerProfile = ACADEMIC_W4A4;
 
 /** A tiny trained model on synthetic data, its W4A4 quantization and a defense context over them. */
 export async function tinyDefenseContext(o: { modules?: ContainerModule[]; augmentations?: string[]; preset?: Preset; options?: JsonObject; profile?: QuantizerProfile } = {}): Promise<{ ctx: DefenseContext; fp: GraphModel; dispose(): void }> {

@@ -57,3 +57,14 @@ export function requireString(p: Parsed, name: string): string {
   if (typeof v !== 'string' || v === '') throw new QcbError('E_USAGE', `--${name} is required`);
   return v;
 }
+
+/** `--option key=value` pairs (repeatable) as an object of strings. */
+export function optionPairs(p: Parsed): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of (p.values['option'] as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new QcbError('E_USAGE', `--option takes key=value, got "${kv}"`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}

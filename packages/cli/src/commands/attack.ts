@@ -1,23 +1,18 @@
 import { resolve } from 'node:path';
 import {
-  AttackTrainer, QcbError, createTrigger, loadDataset, loadModel, parseTriggerSpec, progressBar, saveModel,
-  type AttackContext, type JsonObject, type Progress, type QcbSidecar, type TriggerSpec,
+  AttackTrainer, QcbError, datasetSidecar, createTrigger, loadDataset, loadModel, parseTriggerSpec, progressBar, saveModel,
+  type AttackContext, type JsonObject, type Progress, type TriggerSpec,
 } from '@qcb/core';
 import { buildArchitecture } from '@qcb/models';
 import { createEngine, selectBackend } from '../context.js';
 import { numberOption } from '../numbers.js';
-import { globalsOf, requireString, type Parsed } from '../options.js';
+import { globalsOf, optionPairs, requireString, type Parsed } from '../options.js';
 import type { Command } from './command.js';
 
-function parseOptions(args: Parsed): JsonObject {
-  const out: JsonObject = {};
-  for (const kv of (args.values['option'] as string[] | undefined) ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new QcbError('E_USAGE', `--option takes key=value, got "${kv}"`);
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  const epochs = args.values['epochs'];
-  if (typeof epochs === 'string') out['epochs'] = epochs;
+/** Plugin options: --option pairs, and --epochs as the `epochs` option. */
+function attackOptions(args: Parsed): JsonObject {
+  const out: JsonObject = optionPairs(args);
+  if (typeof args.values['epochs'] === 'string') out['epochs'] = args.values['epochs'];
   return out;
 }
 
@@ -53,7 +48,7 @@ export const attackCommand: Command = {
     const modelDir = args.values['model'] as string | undefined;
     if (definition.start === 'pretrained' && !modelDir) throw new QcbError('E_USAGE', `${name} fine-tunes a clean model: pass --model <dir>`);
     const triggerSpec: TriggerSpec = args.values['trigger'] ? parseTriggerSpec(args.values['trigger'] as string) : definition.defaultTrigger;
-    const options = parseOptions(args);
+    const options = attackOptions(args);
     const backend = await selectBackend(globals);
     const dataName = args.values['data'] as string;
     const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
@@ -61,14 +56,7 @@ export const attackCommand: Command = {
     const trigger = createTrigger(triggerSpec, data.train.shape, engine.triggerFactories());
     const arch = args.values['arch'] as string;
     const settings = { attack: name, data: dataName, arch, model: modelDir ?? null, bits, trigger: trigger.spec, target, seed, options };
-    const sidecar: QcbSidecar = {
-      version: 1,
-      dataset: dataName,
-      inputShape: [...data.train.shape],
-      classes: data.classes,
-      normalization: { mean: [...data.normalization.mean], std: [...data.normalization.std] },
-      ...(data.labelNames ? { labels: [...data.labelNames] } : {}),
-    };
+    const sidecar = datasetSidecar(dataName, data);
     let bar: Progress | null = null;
     let barKey = '';
     const { trainer, resumed } = await AttackTrainer.open({

@@ -8,7 +8,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { createEngine, selectBackend } from '../context.js';
 import { numberOption } from '../numbers.js';
-import { globalsOf, requireString, type Parsed } from '../options.js';
+import { globalsOf, optionPairs, requireString, type Parsed } from '../options.js';
 import { loadSubject, type Subject } from '../subject.js';
 import type { CliIO } from '../io.js';
 import { evaluateSubject, type EvaluationResult } from './evaluate.js';
@@ -23,13 +23,9 @@ export interface PurifyReport {
   readonly seconds: number;
 }
 
-function keyValues(args: Parsed): JsonObject {
-  const out: JsonObject = {};
-  for (const kv of (args.values['option'] as string[] | undefined) ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new QcbError('E_USAGE', `--option takes key=value, got "${kv}"`);
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
+/** Defense options: --option pairs, and --iterations as the `iterations` option. */
+function defenseOptions(args: Parsed): JsonObject {
+  const out: JsonObject = optionPairs(args);
   if (typeof args.values['iterations'] === 'string') out['iterations'] = args.values['iterations'];
   return out;
 }
@@ -110,7 +106,7 @@ export const purifyCommand: Command = {
     const defense = engine.plugin('defense', defenseName).definition;
     const augmentations = (args.values['augment'] as string[] | undefined) ?? [];
     for (const a of augmentations) engine.plugin('augmentation', a);
-    const options = keyValues(args);
+    const options = defenseOptions(args);
     await selectBackend(globals);
     const subject: Subject = await loadSubject(args, engine, io.cwd);
     const extra: GraphModel[] = [];

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import {
-  QcbError, formatDuration, loadCheckpoint, loadDataset, progressBar, removeCheckpoint, saveCheckpoint, saveModel,
-  trainClassifier, type AugmentSpec, type ClassifierTrainingConfig, type Dataset, type GraphModel, type QcbSidecar,
+  QcbError, datasetSidecar, formatDuration, loadCheckpoint, loadDataset, progressBar, removeCheckpoint, saveCheckpoint, saveModel,
+  trainClassifier, type AugmentSpec, type ClassifierTrainingConfig, type Dataset, type GraphModel,
 } from '@qcb/core';
 import { buildArchitecture } from '@qcb/models';
 import { createEngine, selectBackend } from '../context.js';
@@ -72,14 +72,7 @@ export const trainCommand: Command = {
     } else {
       model = buildArchitecture(arch, { inputShape: data.train.shape, classes: data.classes, seed: config.seed + 1 });
     }
-    const sidecar: QcbSidecar = {
-      version: 1,
-      dataset: dataName,
-      inputShape: [...data.train.shape],
-      classes: data.classes,
-      normalization: { mean: [...data.normalization.mean], std: [...data.normalization.std] },
-      ...(data.labelNames ? { labels: [...data.labelNames] } : {}),
-    };
+    const sidecar = datasetSidecar(dataName, data);
     const history: unknown[] = [...(checkpoint?.state.history ?? [])];
     io.err(`training ${arch} (${model.paramCounts().total.toLocaleString('en-US')} parameters) on ${dataName} (${data.train.count} images) with the ${backend.name} backend\n`);
     const started = performance.now();

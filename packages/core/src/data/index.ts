@@ -10,3 +10,4 @@ export { seededPermutation, subset, defenderSubset, type DefenderSubset } from '
 export { imageBatch, normalize } from './batches.js';
 export { loadDataset, DATASET_SPECS, type LoadDatasetOptions } from './load-dataset.js';
 export * from './defender-batches.js';
+export * from './dataset-sidecar.js';
