@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+let dir: string;
+let infected: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qcb-cli-purify-'));
+  infected = join(dir, 'pq');
+  const r = await runCli(['attack', 'pqbackdoor', '--data', 'synthetic', '--bits', '4', '--trigger', 'patch:2@3,3,value=0', '--epochs', '4', '--option', 'finetuneEpochs=1', '--option', 'batchSize=32', '--option', 'stage1Lr=0.05', '--out', infected]);
+  expect(r.code).toBe(0);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('qcb purify', () => {
+  it('prints fp / quantized / defended BA and ASR with the DER, and writes the purified quantized model', async () => {
+    const out = join(dir, 'purified');
+    const r = await runCli(['purify', '--model', infected, '--quantizer', 'academic-w4a4', '--defense', 'lac', '--augment', 'pda', '--iterations', '40', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, { ba: number; asr: number | null }> & { der: number; seconds: number };
+    expect(Object.keys(report)).toEqual(['fp', 'quantized', 'defended', 'der', 'seconds']);
+    for (const k of ['fp', 'quantized', 'defended']) {
+      expect(report[k].ba).toBeGreaterThanOrEqual(0);
+      expect(report[k].asr).not.toBeNull();
+    }
+    expect(report.der).toBeGreaterThanOrEqual(0);
+    expect(report.der).toBeLessThanOrEqual(100);
+    expect(r.stderr).toMatch(/unit 1\/\d+ stem_conv \[#+\] 40\/40/);
+    expect(JSON.parse(await readFile(join(out, 'quant.json'), 'utf8'))).toMatchObject({ profile: 'academic-w4a4' });
+    expect(existsSync(`${out}.checkpoint`)).toBe(false);
+    // The written folder evaluates to the defended figures.
+    const again = JSON.parse((await runCli(['evaluate', '--model', out, '--json'])).stdout) as { ba: number; asr: number };
+    expect(again.ba).toBe(report['defended'].ba);
+    expect(again.asr).toBe(report['defended'].asr);
+
+    const table = await runCli(['purify', '--model', infected, '--defense', 'lac', '--iterations', '5', '--out', join(dir, 'p2')]);
+    expect(table.stdout).toMatch(/^model +BA % +ASR %\nfull precision +[\d.]+ +[\d.]+\nquantized, no defense +[\d.]+ +[\d.]+\nlac +[\d.]+ +[\d.]+\nDER [\d.]+%/);
+  });
+
+  it('rejects an unknown defense or augmentation, a bad preset and an already quantized model', async () => {
+    const out = join(dir, 'x');
+    expect((await runCli(['purify', '--model', infected, '--defense', 'nad', '--out', out])).stderr).toMatch(/unknown defense "nad" \(available: lac\)/);
+    expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'mixup', '--out', out])).stderr).toMatch(/unknown augmentation "mixup" \(available: pda\)/);
+    expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--preset', 'slow', '--out', out])).stderr).toMatch(/--preset must be fast or paper/);
+    const q = join(dir, 'q');
+    expect((await runCli(['quantize', '--model', infected, '--quantizer', 'academic-w4a4', '--out', q])).code).toBe(0);
+    const twice = await runCli(['purify', '--model', q, '--defense', 'lac', '--out', out]);
+    expect(twice.stderr).toMatch(/already quantized/);
+    expect(twice.code).toBe(2);
+  });
+});
