@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { QcbError } from '../errors.js';
 import { loadNativeTensorflow, type NativeLoadFailure } from './native-tensorflow.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -22,7 +23,7 @@ export function isValidBackendChoice(s: string): s is BackendChoice {
  */
 export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
   if (!isValidBackendChoice(choice)) {
-    throw new Error(`Unknown backend '${String(choice)}'; valid backends are: ${BACKEND_CHOICES.join(', ')}.`);
+    throw new QcbError('E_BACKEND', `Unknown backend '${String(choice)}'; valid backends are: ${BACKEND_CHOICES.join(', ')}.`);
   }
   switch (choice) {
     case 'cpu':
@@ -31,7 +32,7 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
     case 'wasm': {
       const failure = await tryActivateWasm();
       if (failure !== undefined) {
-        throw new Error(`The 'wasm' backend failed to initialize: ${failure}`);
+        throw new QcbError('E_BACKEND', `The 'wasm' backend failed to initialize: ${failure}`);
       }
       return { name: tf.getBackend(), requested: choice, gpu: false };
     }
@@ -55,7 +56,7 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
 async function activateCpu(): Promise<void> {
   await import('@tensorflow/tfjs-backend-cpu');
   if (!(await tf.setBackend('cpu'))) {
-    throw new Error("The 'cpu' backend failed to initialize.");
+    throw new QcbError('E_BACKEND', "The 'cpu' backend failed to initialize.");
   }
   await tf.ready();
 }
@@ -78,10 +79,10 @@ async function tryActivateWasm(): Promise<string | undefined> {
 async function activateNative(): Promise<boolean> {
   const native = loadNativeTensorflow();
   if (native.loaded === null) {
-    throw new Error(nativeMissingMessage(native.failures), { cause: native.failures[0]?.error });
+    throw new QcbError('E_BACKEND', nativeMissingMessage(native.failures), { cause: native.failures[0]?.error });
   }
   if (!(await tf.setBackend('tensorflow'))) {
-    throw new Error(`${native.loaded.name} loaded but the 'tensorflow' backend failed to initialize.`);
+    throw new QcbError('E_BACKEND', `${native.loaded.name} loaded but the 'tensorflow' backend failed to initialize.`);
   }
   await tf.ready();
   return native.loaded.gpu;
