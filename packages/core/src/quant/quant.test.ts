@@ -80,6 +80,22 @@ describe('affine grids and fake quantization', () => {
   });
 });
 
+describe('MSE search on a strided subset', () => {
+  it('finds nearly the full search range and samples every channel', () => {
+    tf.tidy(() => {
+      // 16 channels; only channel 3 carries large values.
+      const base = tf.randomNormal([64, 10, 10, 16], 0, 1, 'float32', 7);
+      const mask = tf.oneHot(tf.fill([64 * 10 * 10], 3, 'int32'), 16).reshape([64, 10, 10, 16]);
+      const x = tf.add(base, tf.mul(mask, 6));
+      const grid = gridFor(4, false);
+      const full = mseRange(x, false, grid, false);
+      const sub = mseRange(x, false, grid, false, 4000);
+      expect(Math.abs(sub.max[0] - full.max[0]) / full.max[0]).toBeLessThan(0.05);
+      expect(Math.abs(sub.min[0] - full.min[0]) / Math.abs(full.min[0])).toBeLessThan(0.1);
+    });
+  });
+});
+
 describe('quantizeModel', () => {
   it('puts every weight on its grid, at most 2^bits levels per output channel, first and last at 8 bits', async () => {
     const model = tinyResidualModel(1);

@@ -8,7 +8,7 @@ import { paramsFromRange } from './affine-params.js';
 import { fakeQuant } from './fake-quant.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { gridFor } from './grid.js';
-import { EmaRange, observeRange, type Range } from './observers/index.js';
+import { ACTIVATION_MSE_SAMPLES, EmaRange, observeRange, type Range } from './observers/index.js';
 import type { QuantizerProfile } from './profile.js';
 import { QuantizedModel } from './quantized-model.js';
 import { weightParamOf, withChannelsLast } from './weight-view.js';
@@ -85,7 +85,7 @@ export async function quantizeModel(
               if (!emas.has(node.name)) return ins;
               const bits = bitsFor(node, computeNodes, a.bits, profile.firstLastAt8Bits);
               const grid = gridFor(bits, a.symmetric, { reduceRange: a.reduceRange });
-              emas.get(node.name)!.update(observeRange(a.observer, ins[0], false, grid, a.symmetric));
+              emas.get(node.name)!.update(observeRange(a.observer, ins[0], false, grid, a.symmetric, ACTIVATION_MSE_SAMPLES));
               return [fakeQuant(ins[0], paramsOf(node, false)), ...ins.slice(1)];
             },
           },

@@ -4,6 +4,10 @@ import { paramsFromRange } from '../affine-params.js';
 import { asColumns } from './channels.js';
 import { minMaxRange, type Range } from './minmax.js';
 
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
 /** Shrink factors of the min-max range tried by the search (REFERENCE.md: 80 of them, 1 - 0.01 i). */
 export const MSE_CANDIDATES = 80;
 
@@ -11,11 +15,21 @@ export const MSE_CANDIDATES = 80;
  * The range (per channel or per tensor) among `(1 - 0.01 i) * [min, max]` whose
  * quantization error (sum of squares) is lowest: the official LAC code's observer.
  */
-export function mseRange(x: tf.Tensor, perChannel: boolean, grid: Grid, symmetric: boolean): Range {
+export function mseRange(x: tf.Tensor, perChannel: boolean, grid: Grid, symmetric: boolean, maxRows = Infinity): Range {
   const full = minMaxRange(x, perChannel);
   const channels = full.min.length;
   const errors = tf.tidy(() => {
-    const cols = asColumns(x, perChannel);
+    let cols = asColumns(x, perChannel);
+    // Score the candidates on an evenly strided subset of a large tensor (the candidates
+    // themselves still come from the full min and max).
+    const count = cols.shape[0];
+    if (count > maxRows) {
+      // A stride sharing no factor with the channel count visits every channel.
+      const innermost = x.shape[x.rank - 1];
+      let stride = Math.ceil(count / maxRows);
+      while (gcd(stride, innermost) !== 1) stride++;
+      cols = tf.stridedSlice(cols, [0, 0], [count, channels], [stride, 1]) as tf.Tensor2D;
+    }
     const rows: tf.Tensor1D[] = [];
     for (let i = 0; i < MSE_CANDIDATES; i++) {
       const f = 1 - 0.01 * i;
