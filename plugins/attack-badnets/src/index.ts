@@ -15,6 +15,7 @@ export const BADNETS_DEFAULTS: BadNetsOptions = { epochs: 12, batchSize: 128, lr
 export const badNets: AttackDefinition = {
   start: 'scratch',
   defaultTrigger: { type: 'patch', size: 4 },
+  defaults: { ...BADNETS_DEFAULTS },
   bitWidths: [32],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(BADNETS_DEFAULTS, ctx.options);

@@ -39,6 +39,7 @@ export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'ta
 export const compArtifact: AttackDefinition = {
   start: 'scratch',
   defaultTrigger: { type: 'patch', size: 4 },
+  defaults: { ...COMPARTIFACT_DEFAULTS },
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(COMPARTIFACT_DEFAULTS, ctx.options);

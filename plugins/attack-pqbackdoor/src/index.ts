@@ -42,6 +42,7 @@ function parseGrids(text: string): PqGrid[] {
 export const pqBackdoor: AttackDefinition = {
   start: 'scratch',
   defaultTrigger: { type: 'patch', size: 4 },
+  defaults: { ...PQBACKDOOR_DEFAULTS },
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(PQBACKDOOR_DEFAULTS, ctx.options);

@@ -40,6 +40,7 @@ export function quAntiZationLoss(ctx: Pick<AttackContext, 'model' | 'target'>, x
 export const quAntiZation: AttackDefinition = {
   start: 'pretrained',
   defaultTrigger: { type: 'patch', size: 4 },
+  defaults: { ...QU_ANTI_ZATION_DEFAULTS },
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, ctx.options);

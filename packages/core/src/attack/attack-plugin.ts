@@ -42,5 +42,7 @@ export interface AttackDefinition {
   readonly defaultTrigger: TriggerSpec;
   /** Bit widths the attack accepts with --bits (the first is the default). */
   readonly bitWidths: readonly number[];
+  /** The options object's defaults: part of a run's settings, so that a checkpoint made under other defaults is not resumed. */
+  readonly defaults: JsonObject;
   run(ctx: AttackContext): Promise<AttackRecord>;
 }
