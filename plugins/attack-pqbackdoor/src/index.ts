@@ -17,7 +17,7 @@ export interface PqBackdoorOptions {
   readonly stage2Lr: number;
   /** Share of each stage-1 batch triggered and labelled with the target (about 1.5%). */
   readonly poisonRate: number;
-  /** Comma-separated grids whose bins stage 2 keeps: per-channel-sym, per-tensor-sym, per-channel-asym. */
+  /** Comma-separated grids whose bins stage 2 keeps: per-channel-sym, per-tensor-sym, per-channel-asym, per-channel-asym-mse. */
   readonly grids: string;
 }
 
@@ -28,11 +28,11 @@ export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
   stage1Lr: 0.01,
   stage2Lr: 1e-3,
   poisonRate: 0.015,
-  grids: 'per-channel-sym,per-tensor-sym,per-channel-asym',
+  grids: 'per-channel-sym,per-tensor-sym,per-channel-asym,per-channel-asym-mse',
 };
 
 function parseGrids(text: string): PqGrid[] {
-  const known: PqGrid[] = ['per-channel-sym', 'per-tensor-sym', 'per-channel-asym'];
+  const known: PqGrid[] = ['per-channel-sym', 'per-tensor-sym', 'per-channel-asym', 'per-channel-asym-mse'];
   return text.split(',').map((g) => {
     if (!known.includes(g as PqGrid)) throw new QcbError('E_USAGE', `unknown grid "${g}" (${known.join(', ')})`);
     return g as PqGrid;

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gridFor, paramsFromRange, weightParamOf, withChannelsLast, type GraphModel, type GraphNode, type QuantParams } from '@qcb/core';
+import { gridFor, mseRange, paramsFromRange, weightParamOf, withChannelsLast, type GraphModel, type GraphNode, type QuantParams } from '@qcb/core';
 
 /** The grids whose rounding bins stage 2 must not leave. */
-export type PqGrid = 'per-channel-sym' | 'per-tensor-sym' | 'per-channel-asym';
+/**
+ * per-channel-asym-mse: the grid an MSE range search (the academic profiles' observer) picks
+ * for the stage-1 kernel, so that the bins hold for that deployment quantizer too.
+ */
+export type PqGrid = 'per-channel-sym' | 'per-tensor-sym' | 'per-channel-asym' | 'per-channel-asym-mse';
 
 interface KernelBox {
   readonly variable: tf.Variable;
@@ -11,6 +15,16 @@ interface KernelBox {
   /** Entries pinned to their stage-1 value (each channel's extremes, so that scales do not move). */
   readonly pinned: tf.Tensor;
   readonly original: tf.Tensor;
+}
+
+/** A per-channel range computed on the kernel's channels-last view. */
+function withChannelsLastRange<R>(node: GraphNode, w: tf.Tensor, f: (view: tf.Tensor) => R): R {
+  let out: R | undefined;
+  withChannelsLast(node, w, (view) => {
+    out = f(view);
+    return view;
+  });
+  return out!;
 }
 
 /** Half a bin, slightly shrunk so that float error cannot cross a rounding boundary. */
@@ -70,7 +84,12 @@ export class StageTwoProjection {
         for (const g of grids) {
           if (g === 'per-channel-sym') channelBins(paramsFromRange(r.absMax.map((a) => -a), r.absMax, gridFor(bits, true), true, -1));
           else if (g === 'per-tensor-sym') bounds.push(binBounds(w1, paramsFromRange([-all], [all], gridFor(bits, true), true, null)));
-          else channelBins(paramsFromRange(r.min, r.max, gridFor(bits, false), false, -1));
+          else if (g === 'per-channel-asym') channelBins(paramsFromRange(r.min, r.max, gridFor(bits, false), false, -1));
+          else {
+            const grid = gridFor(bits, false);
+            const mse = withChannelsLastRange(node, w1, (view) => mseRange(view, true, grid, false));
+            channelBins(paramsFromRange(mse.min, mse.max, grid, false, -1));
+          }
         }
         // No entry may pass its channel's stage-1 extremes, which stay pinned: every
         // min-max range, and so every scale, stays put.
