@@ -66,3 +66,22 @@ describe('PQBackdoor stage-2 projection', () => {
     ctx.model.dispose();
   });
 });
+
+describe('PQBackdoor with a given stage-1 model', () => {
+  it('skips stage 1 and keeps the given model in its bins', async () => {
+    const { saveModel } = await import('@qcb/core');
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'qcb-pq-stage1-'));
+    const given = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 21 });
+    await saveModel(join(dir, 'stage1'), given);
+    const phases: string[] = [];
+    const { ctx } = await tinyAttackContext({ bits: 4, options: { finetuneEpochs: 1, batchSize: 32, stage1Model: join(dir, 'stage1') }, progress: { onEpoch: (p) => void phases.push(p.name) } });
+    await pqBackdoor.run(ctx);
+    expect(phases).toEqual(['stage2']);
+    expect(levels(ctx.model, 4, 'channel-sym')).toEqual(levels(given, 4, 'channel-sym'));
+    given.dispose();
+    ctx.model.dispose();
+  });
+});

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QcbError, attackModule, cloneGraph, crossEntropy, poisonBatch, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord,
+  GraphModel, QcbError, attackModule, cloneGraph, loadModel, crossEntropy, poisonBatch, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord,
 } from '@qcb/core';
 import { StageTwoProjection, type PqGrid } from './projection.js';
 
@@ -19,6 +19,8 @@ export interface PqBackdoorOptions {
   readonly poisonRate: number;
   /** Comma-separated grids whose bins stage 2 keeps: per-channel-sym, per-tensor-sym, per-channel-asym, per-channel-asym-mse. */
   readonly grids: string;
+  /** A stage-1 model folder to start from instead of training stage 1 (stage 1 does not depend on the bit width). */
+  readonly stage1Model: string;
 }
 
 export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
@@ -29,7 +31,20 @@ export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
   stage2Lr: 1e-3,
   poisonRate: 0.015,
   grids: 'per-channel-sym,per-tensor-sym,per-channel-asym,per-channel-asym-mse',
+  stage1Model: '',
 };
+
+/** Copies every parameter of `from` into the same-named node parameters of `to`. */
+function copyWeights(from: GraphModel, to: GraphModel): void {
+  for (const node of to.graph.nodes) {
+    const source = from.graph.nodes.find((n) => n.name === node.name);
+    for (const [name, v] of Object.entries(node.params)) {
+      const w = source?.params[name];
+      if (!w || w.shape.join() !== v.shape.join()) throw new QcbError('E_USAGE', `the stage-1 model has no parameter ${node.name}/${name} of shape [${v.shape.join(', ')}]`);
+      v.assign(w);
+    }
+  }
+}
 
 function parseGrids(text: string): PqGrid[] {
   const known: PqGrid[] = ['per-channel-sym', 'per-tensor-sym', 'per-channel-asym', 'per-channel-asym-mse'];
@@ -47,19 +62,24 @@ export const pqBackdoor: AttackDefinition = {
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(PQBACKDOOR_DEFAULTS, ctx.options);
     const grids = parseGrids(o.grids);
-    // Stage 1: a conventional backdoor by poisoning.
-    await ctx.runPhase({
-      name: 'stage1',
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      optimizer: { type: 'sgd', momentum: 0.9, weightDecay: 5e-4 },
-      schedule: { type: 'cosine', lr: o.stage1Lr },
-      augment: ctx.data.augmentation,
-      compose: (x, y, step) => poisonBatch(x, y, ctx.trigger, ctx.target, o.poisonRate, ctx.seed * 1_000_003 + step.epoch * 10_007 + step.step),
-      loss: (batch) => crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y),
-    });
+    // Stage 1: a conventional backdoor by poisoning, or a given stage-1 model.
     let stage1 = await ctx.loadArtifact('stage1');
+    if (!stage1 && o.stage1Model !== '') {
+      stage1 = (await loadModel(o.stage1Model)).model;
+      copyWeights(stage1, ctx.model);
+      await ctx.saveArtifact('stage1', stage1);
+    }
     if (!stage1) {
+      await ctx.runPhase({
+        name: 'stage1',
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        optimizer: { type: 'sgd', momentum: 0.9, weightDecay: 5e-4 },
+        schedule: { type: 'cosine', lr: o.stage1Lr },
+        augment: ctx.data.augmentation,
+        compose: (x, y, step) => poisonBatch(x, y, ctx.trigger, ctx.target, o.poisonRate, ctx.seed * 1_000_003 + step.epoch * 10_007 + step.step),
+        loss: (batch) => crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y),
+      });
       stage1 = new GraphModel(cloneGraph(ctx.model.graph));
       await ctx.saveArtifact('stage1', stage1);
     }
