@@ -20,9 +20,14 @@ run() { # name, then the qcb arguments without --out
   fi
 }
 
+# PQBackdoor's stage 1 does not depend on the bit width: both runs share one stage-1 model
+# when $RUNS/pq-stage1 holds it (the stage-1 artifact of a full seed-0 run).
+pq_stage1=()
+[ -f "$RUNS/pq-stage1/model.json" ] && pq_stage1=(--option "stage1Model=$RUNS/pq-stage1")
+
 lane_a() {
-  run pqbackdoor-w4 attack pqbackdoor --bits 4 --data fashion-mnist --seed 0
-  run pqbackdoor-w8 attack pqbackdoor --bits 8 --data fashion-mnist --seed 0
+  run pqbackdoor-w4 attack pqbackdoor --bits 4 --data fashion-mnist --seed 0 "${pq_stage1[@]}"
+  run pqbackdoor-w8 attack pqbackdoor --bits 8 --data fashion-mnist --seed 0 "${pq_stage1[@]}"
   run badnets attack badnets --data fashion-mnist --seed 0
   run compartifact-w4 attack compartifact --bits 4 --data fashion-mnist --seed 0
 }
