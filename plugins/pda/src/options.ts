@@ -11,7 +11,10 @@ export interface PdaOptions {
 
 export const PDA_PAPER: PdaOptions = { steps: 500, stepSize: 1e-3, gamma: 1e-3 };
 
-/** Sign steps of 1e-3 reach the 1e-3 ball's surface in one step; see README for the measurement behind 50. */
+/**
+ * With a = gamma one sign step reaches the ball's surface; later steps only trade faces.
+ * 50 steps is a time budget, not yet shown equivalent to 500 on an awake fixture.
+ */
 export const PDA_FAST: PdaOptions = { steps: 50, stepSize: 1e-3, gamma: 1e-3 };
 
 export function pdaPreset(preset: string): PdaOptions {
