@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertChannelsLast } from './conv-support.js';
+import { assertChannelsLast, channelsLastConvInfo } from './conv-support.js';
 import { shape4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
 import { kernelFromOps } from './kernel-from-ops.js';
 
@@ -23,16 +23,7 @@ function conv2DBackpropFilter(args: KernelArgs): tf.TensorInfo {
   assertChannelsLast(tf.Conv2DBackpropFilter, dataFormat);
   const xShape = shape4D(xInfo, 'Conv2DBackpropFilter x');
   const [, outHeight, outWidth] = shape4D(dyInfo, 'Conv2DBackpropFilter dy');
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    xShape,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const convInfo = channelsLastConvInfo(xShape, filterShape, strides, pad, dimRoundingMode, false);
   const { batchSize, inHeight, inWidth, inChannels, outChannels, filterHeight, filterWidth, padInfo } = convInfo;
   const { strideHeight, strideWidth } = convInfo;
   // Pad the far edges just enough for the last window (which may reach past the

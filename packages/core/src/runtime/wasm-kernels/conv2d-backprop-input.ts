@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertChannelsLast } from './conv-support.js';
+import { assertChannelsLast, channelsLastConvInfo } from './conv-support.js';
 import { shape4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
 import { kernelFromOps } from './kernel-from-ops.js';
 import { flippedPhaseFilter } from './phase-filter.js';
@@ -12,16 +12,7 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   assertChannelsLast(tf.Conv2DBackpropInput, dataFormat);
   const filterShape = shape4D(filterInfo, 'Conv2DBackpropInput filter');
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const convInfo = channelsLastConvInfo(inputShape, filterShape, strides, pad, dimRoundingMode, false);
   const phaseStrides: [number, number] = [convInfo.strideHeight, convInfo.strideWidth];
   const [, , inChannels, outChannels] = filterShape;
 

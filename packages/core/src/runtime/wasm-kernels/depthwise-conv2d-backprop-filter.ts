@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertUnitDilations } from './conv-support.js';
+import { assertUnitDilations, channelsLastConvInfo } from './conv-support.js';
 import { shape4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
 import { kernelFromOps } from './kernel-from-ops.js';
 
@@ -21,16 +21,7 @@ function depthwiseConv2dNativeBackpropFilter(args: KernelArgs): tf.TensorInfo {
   assertUnitDilations(tf.DepthwiseConv2dNativeBackpropFilter, dilations);
   const xShape = shape4D(xInfo, 'DepthwiseConv2dNativeBackpropFilter x');
   const [, outHeight, outWidth] = shape4D(dyInfo, 'DepthwiseConv2dNativeBackpropFilter dy');
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    xShape,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
-  );
+  const convInfo = channelsLastConvInfo(xShape, filterShape, strides, pad, dimRoundingMode, true);
   const { batchSize, inHeight, inWidth, inChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } =
     convInfo;
   const multiplier = filterShape[3];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { assertUnitDilations } from './conv-support.js';
+import { assertUnitDilations, channelsLastConvInfo } from './conv-support.js';
 import { shape4D, kernelBackend, kernelInput, type KernelArgs } from './kernel-args.js';
 import { fastDepthwiseWindow } from './fast-depthwise-window.js';
 import { kernelFromOps } from './kernel-from-ops.js';
@@ -18,16 +18,7 @@ function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorInfo {
     args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
   assertUnitDilations(tf.DepthwiseConv2dNativeBackpropInput, dilations);
   const filterShape = shape4D(filterInfo, 'DepthwiseConv2dNativeBackpropInput filter');
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
-  );
+  const convInfo = channelsLastConvInfo(inputShape, filterShape, strides, pad, dimRoundingMode, true);
   const [, , inChannels, multiplier] = filterShape;
   const phaseStrides: [number, number] = [convInfo.strideHeight, convInfo.strideWidth];
 
