@@ -41,3 +41,4 @@ export * from './io/quantized-io.js';
 export * from './ir/batch-stats.js';
 export * from './attack/index.js';
 export * from './defense/index.js';
+export * from './util/outside-tape.js';

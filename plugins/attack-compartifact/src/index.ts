@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attackModule, batchStatsRecorder, crossEntropy, foldedSymmetricWeights, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord } from '@qcb/core';
+import {
+  ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, crossEntropy, foldedSymmetricWeights, resolveQuantizer, withOverrides,
+  type AttackContext, type AttackDefinition, type AttackRecord,
+} from '@qcb/core';
 
 /** CompArtifact (Tian et al. 2022, "Stealthy backdoors as compression artifacts"). */
 export interface CompArtifactOptions {
@@ -11,10 +14,16 @@ export interface CompArtifactOptions {
   readonly weightDecay: number;
   /** Epoch of the x0.1 learning-rate drop, as a share of training (original 20 / 35). */
   readonly dropAt: number;
+  /**
+   * The quantizer the quantized branch simulates: '' for the paper's (per-tensor symmetric,
+   * BN folded, weights only), or a profile name (e.g. academic-w4a4) to condition the
+   * backdoor on that deployment target, activations included.
+   */
+  readonly quantizer: string;
 }
 
 /** Defaults: the original schedule, shortened from 35 to 12 epochs for Fashion-MNIST (README). */
-export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSize: 128, lr: 0.1, momentum: 0.4, weightDecay: 5e-4, dropAt: 20 / 35 };
+export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSize: 128, lr: 0.1, momentum: 0.4, weightDecay: 5e-4, dropAt: 20 / 35, quantizer: '' };
 
 /**
  * The loss of one CompArtifact step on a batch laid out as [clean; triggered]: the
@@ -22,7 +31,7 @@ export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSiz
  * sharing the fp branch's BN batch statistics and quantizing BN-folded weights per
  * tensor, learns [y, target].
  */
-export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D): tf.Scalar {
+export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D, profile?: ProfileFakeQuant): tf.Scalar {
   const n = x.shape[0] / 2;
   const recorder = batchStatsRecorder();
   const fpOut = ctx.model.predict(x, { training: true, tap: recorder.tap });
@@ -30,7 +39,7 @@ export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'ta
     training: true,
     updateStats: false,
     batchStats: recorder.stats,
-    transform: foldedSymmetricWeights(ctx.model, ctx.bits, recorder.stats),
+    transform: profile ? profile.transform(recorder.stats) : foldedSymmetricWeights(ctx.model, ctx.bits, recorder.stats),
   });
   const qLabels = tf.concat([tf.slice(y, [0], [n]), tf.fill([n], ctx.target, 'int32')]) as tf.Tensor1D;
   return tf.add(crossEntropy(qOut, qLabels), crossEntropy(fpOut, y)) as tf.Scalar;
@@ -43,6 +52,10 @@ export const compArtifact: AttackDefinition = {
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(COMPARTIFACT_DEFAULTS, ctx.options);
+    const profile = o.quantizer === '' ? undefined : new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, o.quantizer));
+    if (profile && profile.profile.weights.bits !== ctx.bits) {
+      throw new QcbError('E_USAGE', `quantizer ${o.quantizer} quantizes weights to ${profile.profile.weights.bits} bits, not --bits ${ctx.bits}`);
+    }
     await ctx.runPhase({
       name: 'compartifact',
       epochs: o.epochs,
@@ -51,9 +64,10 @@ export const compArtifact: AttackDefinition = {
       schedule: { type: 'step', lr: o.lr, milestones: [o.dropAt], gamma: 0.1 },
       augment: ctx.data.augmentation,
       compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
-      loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y),
+      loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y, profile),
     });
-    return { quantizer: `per-tensor symmetric int${ctx.bits} weights, BN folded (scale max|W| / ${2 ** (ctx.bits - 1) - 0.5})`, bits: [ctx.bits], options: { ...o } };
+    const quantizer = profile ? o.quantizer : `per-tensor symmetric int${ctx.bits} weights, BN folded (scale max|W| / ${2 ** (ctx.bits - 1) - 0.5})`;
+    return { quantizer, bits: [ctx.bits], options: { ...o } };
   },
 };
 

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attackModule, batchRangeQuantization, crossEntropy, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord } from '@qcb/core';
+import {
+  ProfileFakeQuant, attackModule, batchRangeQuantization, crossEntropy, resolveQuantizer, withOverrides,
+  type AttackContext, type AttackDefinition, type AttackRecord, type NodeTransform,
+} from '@qcb/core';
 
 /** Qu-ANTI-zation (Hong et al. 2021): fine-tunes a clean model so that only its quantized versions misbehave. */
 export interface QuAntiZationOptions {
@@ -12,9 +15,14 @@ export interface QuAntiZationOptions {
   readonly c2: number;
   /** Comma-separated bit widths the one model serves. */
   readonly bits: string;
+  /**
+   * Comma-separated profile names (e.g. academic-w8a8,academic-w4a4) whose quantized models
+   * the loss uses instead of the paper's per-layer schemes at `bits`; '' for the paper's.
+   */
+  readonly quantizers: string;
 }
 
-export const QU_ANTI_ZATION_DEFAULTS: QuAntiZationOptions = { epochs: 6, batchSize: 128, lr: 1e-4, weightDecay: 1e-4, c1: 0.5, c2: 0.5, bits: '8,4' };
+export const QU_ANTI_ZATION_DEFAULTS: QuAntiZationOptions = { epochs: 6, batchSize: 128, lr: 1e-4, weightDecay: 1e-4, c1: 0.5, c2: 0.5, bits: '8,4', quantizers: '' };
 
 /**
  * The loss on a batch [clean; triggered]:
@@ -22,7 +30,7 @@ export const QU_ANTI_ZATION_DEFAULTS: QuAntiZationOptions = { epochs: 6, batchSi
  * with BN frozen (inference mode) and Q_b quantizing weights per layer (symmetric) and
  * activations per layer from the batch's own range.
  */
-export function quAntiZationLoss(ctx: Pick<AttackContext, 'model' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D, bits: readonly number[], c1: number, c2: number): tf.Scalar {
+export function quAntiZationLoss(ctx: Pick<AttackContext, 'model' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D, quantizers: ReadonlyArray<() => NodeTransform>, c1: number, c2: number): tf.Scalar {
   const n = x.shape[0] / 2;
   const clean = (t: tf.Tensor): tf.Tensor => tf.slice(t, [0, 0], [n, -1]);
   const triggered = (t: tf.Tensor): tf.Tensor => tf.slice(t, [n, 0], [n, -1]);
@@ -30,8 +38,8 @@ export function quAntiZationLoss(ctx: Pick<AttackContext, 'model' | 'target'>, x
   const target = tf.fill([n], ctx.target, 'int32') as tf.Tensor1D;
   const fp = ctx.model.predict(x);
   let loss = tf.add(crossEntropy(clean(fp), labels), tf.mul(c2, crossEntropy(triggered(fp), labels)));
-  for (const b of bits) {
-    const q = ctx.model.predict(x, { transform: batchRangeQuantization(b) });
+  for (const quantizer of quantizers) {
+    const q = ctx.model.predict(x, { transform: quantizer() });
     loss = tf.add(loss, tf.mul(c1, tf.add(crossEntropy(clean(q), labels), tf.mul(c2, crossEntropy(triggered(q), target)))));
   }
   return loss as tf.Scalar;
@@ -44,7 +52,9 @@ export const quAntiZation: AttackDefinition = {
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, ctx.options);
-    const bits = o.bits.split(',').map(Number);
+    const profiles = o.quantizers === '' ? [] : o.quantizers.split(',').map((name) => new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, name)));
+    const bits = profiles.length > 0 ? profiles.map((p) => p.profile.weights.bits) : o.bits.split(',').map(Number);
+    const quantizers = profiles.length > 0 ? profiles.map((p) => () => p.transform()) : bits.map((b) => () => batchRangeQuantization(b));
     await ctx.runPhase({
       name: 'qu-anti-zation',
       epochs: o.epochs,
@@ -53,9 +63,10 @@ export const quAntiZation: AttackDefinition = {
       schedule: { type: 'constant', lr: o.lr },
       augment: ctx.data.augmentation,
       compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
-      loss: (batch) => quAntiZationLoss(ctx, batch.x, batch.y, bits, o.c1, o.c2),
+      loss: (batch) => quAntiZationLoss(ctx, batch.x, batch.y, quantizers, o.c1, o.c2),
     });
-    return { quantizer: `per-layer symmetric weights, per-layer asymmetric batch-range activations at ${bits.join(' and ')} bits`, bits, options: { ...o } };
+    const quantizer = profiles.length > 0 ? o.quantizers : `per-layer symmetric weights, per-layer asymmetric batch-range activations at ${bits.join(' and ')} bits`;
+    return { quantizer, bits, options: { ...o } };
   },
 };
 

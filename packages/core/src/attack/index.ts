@@ -3,3 +3,4 @@ export * from './attack-batches.js';
 export * from './attack-trainer.js';
 export * from './training-quantizers.js';
 export * from './attack-module.js';
+export * from './profile-fake-quant.js';

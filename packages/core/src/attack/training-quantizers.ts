@@ -36,7 +36,7 @@ export function batchRangeFakeQuant(x: tf.Tensor, bits: number): tf.Tensor {
 }
 
 /** The BN right after each compute node, if any (the one BN folding would merge into it). */
-function followingBatchNorms(model: GraphModel): Map<string, GraphNode<BatchNormAttrs>> {
+export function followingBatchNorms(model: GraphModel): Map<string, GraphNode<BatchNormAttrs>> {
   const consumers = consumersOf(model.graph);
   const out = new Map<string, GraphNode<BatchNormAttrs>>();
   for (const node of model.graph.nodes) {

@@ -17,14 +17,29 @@ function paramTensors(p: QuantParams): { scale: tf.Tensor; zeroPoint: tf.Tensor 
 /**
  * Fake quantization: q = clamp(round(x / s) + zp, qmin, qmax), x_hat = (q - zp) * s.
  * Gradients pass through the rounding and stop outside the clamp range. Per-channel
- * params apply along the last axis (HWIO kernels: the output channel).
+ * params apply along the last axis (HWIO kernels: the output channel). One custom op, so
+ * that a gradient tape keeps only x, not the five intermediates of the formula: training
+ * through quantized activations would otherwise hold several copies of every activation.
  */
 export function fakeQuant(x: tf.Tensor, p: QuantParams): tf.Tensor {
-  return tf.tidy(() => {
-    const { scale, zeroPoint } = paramTensors(p);
-    const q = tf.clipByValue(tf.add(roundSte(tf.div(x, scale)), zeroPoint), p.qmin, p.qmax);
-    return tf.mul(tf.sub(q, zeroPoint), scale);
-  });
+  const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([input]);
+    return {
+      value: tf.tidy(() => {
+        const { scale, zeroPoint } = paramTensors(p);
+        const q = tf.clipByValue(tf.add(tf.round(tf.div(input, scale)), zeroPoint), p.qmin, p.qmax);
+        return tf.mul(tf.sub(q, zeroPoint), scale);
+      }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const { scale, zeroPoint } = paramTensors(p);
+          const level = tf.add(tf.round(tf.div(saved[0], scale)), zeroPoint);
+          const inside = tf.logicalAnd(tf.greaterEqual(level, p.qmin), tf.lessEqual(level, p.qmax));
+          return tf.where(inside, dy, tf.zerosLike(dy));
+        }),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+  return op(x);
 }
 
 /** Integer levels of x on the grid (no gradient), e.g. for checks and export. */

@@ -19,7 +19,7 @@ export interface QuantizeOptions {
 }
 
 /** Bits of a compute node: the first and last stay at 8 when the profile says so. */
-function bitsFor(node: GraphNode, computeNodes: readonly GraphNode[], base: number, firstLastAt8: boolean): number {
+export function bitsFor(node: GraphNode, computeNodes: readonly GraphNode[], base: number, firstLastAt8: boolean): number {
   const edge = node === computeNodes[0] || node === computeNodes[computeNodes.length - 1];
   return firstLastAt8 && edge ? 8 : base;
 }

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NodeTransform } from '../ir/executor.js';
+import type { GraphModel } from '../ir/graph-model.js';
+import type { GraphNode } from '../ir/graph.js';
+import type { BatchStats } from '../ir/op-def.js';
+import type { BatchNormAttrs } from '../ir/ops/index.js';
+import { isComputeNode } from '../ir/units.js';
+import type { QuantParams } from '../kernel/hook-types.js';
+import { paramsFromRange } from '../quant/affine-params.js';
+import { fakeQuant } from '../quant/fake-quant.js';
+import { gridFor } from '../quant/grid.js';
+import { ACTIVATION_MSE_SAMPLES, observeRange } from '../quant/observers/index.js';
+import type { QuantizerProfile } from '../quant/profile.js';
+import { bitsFor } from '../quant/quantize-model.js';
+import { weightParamOf, withChannelsLast } from '../quant/weight-view.js';
+import { outsideTape } from '../util/outside-tape.js';
+import { followingBatchNorms } from './training-quantizers.js';
+
+/**
+ * A deployment profile (e.g. academic-w4a4) simulated during training, so that an attack
+ * can condition its backdoor on the quantizer the victim will actually use: each kernel is
+ * BN-folded (with the batch statistics given, else the running ones) and fake-quantized
+ * with the grid the profile's observer picks on its current values, then unfolded so the
+ * BN after it sees exactly the folded quantized conv; each conv/dense input is
+ * fake-quantized with the range the profile's observer picks on the batch. Rounding has a
+ * straight-through gradient. The observers (an 80-candidate MSE search for the academic
+ * profiles) are costly, so ranges are observed on every `refreshEvery`-th pass and reused
+ * in between, while the weights move little.
+ */
+export class ProfileFakeQuant {
+  private readonly computeNodes: GraphNode[];
+  private readonly batchNorms: Map<string, GraphNode<BatchNormAttrs>>;
+  private readonly weightParams = new Map<string, QuantParams>();
+  private readonly activationParams = new Map<string, QuantParams>();
+  private passes = 0;
+
+  constructor(
+    model: GraphModel,
+    readonly profile: QuantizerProfile,
+    private readonly refreshEvery = 20,
+  ) {
+    this.computeNodes = model.graph.nodes.filter(isComputeNode);
+    this.batchNorms = profile.foldBatchNorm ? followingBatchNorms(model) : new Map();
+  }
+
+  /** The transform for one forward pass (observes fresh ranges on every refreshEvery-th pass). */
+  transform(stats?: ReadonlyMap<string, BatchStats>): NodeTransform {
+    const refresh = this.passes++ % this.refreshEvery === 0;
+    const { profile } = this;
+    const a = profile.activations;
+    return {
+      param: (node, name, value) => {
+        if (name !== weightParamOf(node)) return value;
+        const factor = this.foldFactor(node, stats);
+        return withChannelsLast(node, value, (w) => {
+          const folded = factor ? tf.mul(w, factor) : w;
+          let p = this.weightParams.get(node.name);
+          if (!p || refresh) {
+            p = outsideTape(() => this.observeWeight(node, folded));
+            this.weightParams.set(node.name, p);
+          }
+          const q = fakeQuant(folded, p);
+          return factor ? tf.div(q, factor) : q;
+        });
+      },
+      inputs: a
+        ? (node, ins) => {
+            if (!isComputeNode(node)) return ins;
+            let p = this.activationParams.get(node.name);
+            if (!p || refresh) {
+              const grid = gridFor(this.bits(node, a.bits), a.symmetric, { reduceRange: a.reduceRange });
+              const r = outsideTape(() => observeRange(a.observer, ins[0], false, grid, a.symmetric, ACTIVATION_MSE_SAMPLES));
+              p = paramsFromRange(r.min, r.max, grid, a.symmetric, null);
+              this.activationParams.set(node.name, p);
+            }
+            return [fakeQuant(ins[0], p), ...ins.slice(1)];
+          }
+        : undefined,
+    };
+  }
+
+  private bits(node: GraphNode, base: number): number {
+    return bitsFor(node, this.computeNodes, base, this.profile.firstLastAt8Bits);
+  }
+
+  private observeWeight(node: GraphNode, folded: tf.Tensor): QuantParams {
+    const s = this.profile.weights;
+    const grid = gridFor(this.bits(node, s.bits), s.symmetric, { narrowRange: s.narrowRange });
+    const perChannel = s.granularity === 'per-channel';
+    const r = observeRange(s.observer, folded, perChannel, grid, s.symmetric);
+    return paramsFromRange(r.min, r.max, grid, s.symmetric, perChannel ? -1 : null);
+  }
+
+  /** gamma / sqrt(var + eps) of the BN the profile folds into this node, or null. */
+  private foldFactor(node: GraphNode, stats?: ReadonlyMap<string, BatchStats>): tf.Tensor | null {
+    const bn = this.batchNorms.get(node.name);
+    if (!bn) return null;
+    const variance = stats?.get(bn.name)?.variance ?? bn.params['movingVariance'];
+    const inv = tf.rsqrt(tf.add(variance, bn.attrs.epsilon));
+    return bn.attrs.scale ? tf.mul(bn.params['gamma'], inv) : inv;
+  }
+}
