@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel, cloneGraph, gridFor, initBackend, paramsFromRange, quantizeToLevels, weightParamOf, withChannelsLast } from '@qcb/core';
+import { GraphModel, cloneGraph, gridFor, initBackend, paramsFromRange, parseGenericSpec, quantizeModel, quantizeToLevels, weightParamOf, withChannelsLast } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyAttackContext } from '../../../test/helpers/attack-context.js';
@@ -53,6 +53,32 @@ describe('PQBackdoor stage-2 projection', () => {
     projection.dispose();
     model.dispose();
     stage1.dispose();
+  });
+
+  it('with a deployment profile, keeps the deployed quantized model (MSE grids, BN folded, 4-bit activations) exactly the stage-1 one', async () => {
+    const profile = parseGenericSpec('uniform:w4a4,per-channel,asym,mse,fold,first-last-8');
+    const stage1 = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 3 });
+    tf.tidy(() => {
+      for (const n of stage1.graph.nodes.filter((n) => n.op === 'batchNorm')) {
+        const mv = n.params['movingVariance'];
+        mv.assign(tf.add(0.2, tf.randomUniform(mv.shape, 0, 2, 'float32', 4)));
+        n.params['gamma'].assign(tf.randomUniform(mv.shape, -1.5, 1.5, 'float32', 5));
+      }
+    });
+    const model = new GraphModel(cloneGraph(stage1.graph));
+    const projection = new StageTwoProjection(model, stage1, 4, [], profile);
+    for (let i = 0; i < 3; i++) {
+      tf.tidy(() => model.variables(() => true).forEach((v, j) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', 10 * i + j)))));
+      projection.apply();
+    }
+    const x = tf.randomNormal([16, 8, 8, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const [q1, q2] = [await quantizeModel(stage1, profile, [x]), await quantizeModel(model, profile, [x])];
+    const diff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+    expect(tf.tidy(() => diff(q1.predict(x), q2.predict(x)))).toBeLessThan(1e-5);
+    expect(tf.tidy(() => diff(stage1.predict(x), model.predict(x)))).toBeGreaterThan(1e-3);
+    tf.dispose(x);
+    projection.dispose();
+    for (const m of [q1.model, q2.model, model, stage1]) m.dispose();
   });
 
   it('runs both stages: the backdoor planted in stage 1 survives in the quantized grid while full precision unlearns it', async () => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QcbError, attackModule, cloneGraph, loadModel, crossEntropy, poisonBatch, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord,
+  GraphModel, ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, cloneGraph, loadModel, crossEntropy, poisonBatch, resolveQuantizer, withOverrides,
+  type AttackContext, type AttackDefinition, type AttackRecord, type Batch,
 } from '@qcb/core';
 import { StageTwoProjection, type PqGrid } from './projection.js';
 
@@ -21,6 +22,13 @@ export interface PqBackdoorOptions {
   readonly grids: string;
   /** A stage-1 model folder to start from instead of training stage 1 (stage 1 does not depend on the bit width). */
   readonly stage1Model: string;
+  /**
+   * A deployment profile (e.g. academic-w4a4) the backdoor must wake under: stage 1 then
+   * trains quantization-aware against it (the poisoned loss on the full-precision and the
+   * simulated quantized model), and stage 2 also keeps the bins of the grid its observer
+   * picks, reverting any channel whose grid the observer would change. '' for none.
+   */
+  readonly quantizer: string;
 }
 
 export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
@@ -32,6 +40,7 @@ export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
   poisonRate: 0.015,
   grids: 'per-channel-sym,per-tensor-sym,per-channel-asym,per-channel-asym-mse',
   stage1Model: '',
+  quantizer: '',
 };
 
 /** Copies every parameter of `from` into the same-named node parameters of `to`. */
@@ -48,6 +57,7 @@ function copyWeights(from: GraphModel, to: GraphModel): void {
 
 function parseGrids(text: string): PqGrid[] {
   const known: PqGrid[] = ['per-channel-sym', 'per-tensor-sym', 'per-channel-asym', 'per-channel-asym-mse'];
+  if (text === '') return [];
   return text.split(',').map((g) => {
     if (!known.includes(g as PqGrid)) throw new QcbError('E_USAGE', `unknown grid "${g}" (${known.join(', ')})`);
     return g as PqGrid;
@@ -62,6 +72,19 @@ export const pqBackdoor: AttackDefinition = {
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(PQBACKDOOR_DEFAULTS, ctx.options);
     const grids = parseGrids(o.grids);
+    const profile = o.quantizer === '' ? undefined : resolveQuantizer(ctx.engine, o.quantizer);
+    if (profile && profile.weights.bits !== ctx.bits) {
+      throw new QcbError('E_USAGE', `quantizer ${o.quantizer} quantizes weights to ${profile.weights.bits} bits, not --bits ${ctx.bits}`);
+    }
+    if (!profile && grids.length === 0) throw new QcbError('E_USAGE', 'stage 2 needs grids to keep: give grids or a quantizer');
+    const simulated = profile ? new ProfileFakeQuant(ctx.model, profile) : undefined;
+    const stage1Loss = (batch: Batch): tf.Scalar => {
+      if (!simulated) return crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y);
+      const recorder = batchStatsRecorder();
+      const fp = ctx.model.predict(batch.x, { training: true, tap: recorder.tap });
+      const q = ctx.model.predict(batch.x, { training: true, updateStats: false, batchStats: recorder.stats, transform: simulated.transform(recorder.stats) });
+      return tf.add(crossEntropy(fp, batch.y), crossEntropy(q, batch.y)) as tf.Scalar;
+    };
     // Stage 1: a conventional backdoor by poisoning, or a given stage-1 model.
     let stage1 = await ctx.loadArtifact('stage1');
     if (!stage1 && o.stage1Model !== '') {
@@ -78,14 +101,14 @@ export const pqBackdoor: AttackDefinition = {
         schedule: { type: 'cosine', lr: o.stage1Lr },
         augment: ctx.data.augmentation,
         compose: (x, y, step) => poisonBatch(x, y, ctx.trigger, ctx.target, o.poisonRate, ctx.seed * 1_000_003 + step.epoch * 10_007 + step.step),
-        loss: (batch) => crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y),
+        loss: stage1Loss,
       });
       stage1 = new GraphModel(cloneGraph(ctx.model.graph));
       await ctx.saveArtifact('stage1', stage1);
     }
     // Stage 2: unlearn the backdoor in full precision (triggered images keep their true
     // labels), BN frozen, projected back into the stage-1 rounding bins after every step.
-    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids);
+    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile);
     try {
       await ctx.runPhase({
         name: 'stage2',
@@ -97,11 +120,13 @@ export const pqBackdoor: AttackDefinition = {
         loss: (batch) => crossEntropy(ctx.model.predict(batch.x), batch.y),
         afterStep: () => projection.apply(),
       });
+      if (profile) ctx.log(`stage 2: ${projection.reverted} channel reverts kept the ${profile.name} grid`);
     } finally {
       projection.dispose();
       stage1.dispose();
     }
-    return { quantizer: `int${ctx.bits} rounding bins of ${grids.join(', ')} grids`, bits: [ctx.bits], options: { ...o } };
+    const kept = [...grids, ...(profile ? [profile.name] : [])];
+    return { quantizer: `int${ctx.bits} rounding bins of ${kept.join(', ')} grids`, bits: [ctx.bits], options: { ...o } };
   },
 };
 

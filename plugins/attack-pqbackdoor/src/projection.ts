@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gridFor, mseRange, paramsFromRange, weightParamOf, withChannelsLast, type GraphModel, type GraphNode, type QuantParams } from '@qcb/core';
+import {
+  bitsFor, followingBatchNorms, gridFor, isComputeNode, mseRange, observeRange, paramsFromRange, weightParamOf, withChannelsLast,
+  type GraphModel, type GraphNode, type QuantParams, type QuantizerProfile,
+} from '@qcb/core';
 
 /** The grids whose rounding bins stage 2 must not leave. */
 /**
@@ -9,12 +12,44 @@ import { gridFor, mseRange, paramsFromRange, weightParamOf, withChannelsLast, ty
 export type PqGrid = 'per-channel-sym' | 'per-tensor-sym' | 'per-channel-asym' | 'per-channel-asym-mse';
 
 interface KernelBox {
+  readonly node: GraphNode;
   readonly variable: tf.Variable;
   readonly lower: tf.Tensor;
   readonly upper: tf.Tensor;
   /** Entries pinned to their stage-1 value (each channel's extremes, so that scales do not move). */
   readonly pinned: tf.Tensor;
   readonly original: tf.Tensor;
+  /** The profile's grid on the stage-1 kernel and the factor folding BN into it (see ProfileGuard). */
+  readonly guard?: ProfileGuard;
+}
+
+/**
+ * A deployment profile's grid must stay the one its observer picks on the stage-1 kernel.
+ * Bins alone do not ensure it: an MSE range search scores candidate ranges on the current
+ * weights, so weights moving inside their bins can make it pick another range (why the
+ * min-max bins did not carry over to academic-w4a4). After each clamp the observer runs
+ * again; a channel whose grid changed goes back to its last weights that kept it.
+ */
+interface ProfileGuard {
+  readonly profile: QuantizerProfile;
+  readonly bits: number;
+  /** gamma / sqrt(var + eps) per output channel of the (frozen) BN folded into the kernel, or null. */
+  readonly factor: tf.Tensor | null;
+  readonly params: QuantParams;
+  lastValid: tf.Tensor;
+}
+
+function profileParams(node: GraphNode, folded: tf.Tensor, profile: QuantizerProfile, bits: number): QuantParams {
+  const s = profile.weights;
+  const grid = gridFor(bits, s.symmetric, { narrowRange: s.narrowRange });
+  const perChannel = s.granularity === 'per-channel';
+  const r = withChannelsLastRange(node, folded, (view) => observeRange(s.observer, view, perChannel, grid, s.symmetric));
+  return paramsFromRange(r.min, r.max, grid, s.symmetric, perChannel ? -1 : null);
+}
+
+/** Per channel of the channels-last view (or one entry for a per-tensor grid): whether p and q differ. */
+function changedChannels(p: QuantParams, q: QuantParams): boolean[] {
+  return Array.from(p.scale, (s, i) => Math.abs(s - q.scale[i]) > 1e-7 * Math.abs(s) || p.zeroPoint[i] !== q.zeroPoint[i]);
 }
 
 /** A per-channel range computed on the kernel's channels-last view. */
@@ -66,7 +101,9 @@ export class StageTwoProjection {
   private readonly boxes: KernelBox[] = [];
   private readonly restore: Array<[tf.Variable, tf.Tensor]> = [];
 
-  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[]) {
+  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile) {
+    const computeNodes = stage1.graph.nodes.filter(isComputeNode);
+    const batchNorms = profile?.foldBatchNorm ? followingBatchNorms(stage1) : new Map();
     for (const node of model.graph.nodes) {
       const reference = stage1.node(node.name);
       const kernelName = weightParamOf(node);
@@ -75,6 +112,7 @@ export class StageTwoProjection {
       }
       if (!kernelName) continue;
       const w1 = reference.params[kernelName];
+      let guard: ProfileGuard | undefined;
       const [lower, upper, pinned] = tf.tidy(() => {
         const r = channelRange(node, w1);
         const all = Math.max(...r.absMax);
@@ -91,6 +129,20 @@ export class StageTwoProjection {
             channelBins(paramsFromRange(mse.min, mse.max, grid, false, -1));
           }
         }
+        if (profile) {
+          const bn = batchNorms.get(node.name);
+          const factor = bn
+            ? tf.keep(tf.mul(bn.attrs.scale ? stage1.node(bn.name).params['gamma'] : 1, tf.rsqrt(tf.add(stage1.node(bn.name).params['movingVariance'], bn.attrs.epsilon))))
+            : null;
+          const profileBits = bitsFor(stage1.node(node.name), computeNodes, profile.weights.bits, profile.firstLastAt8Bits);
+          const folded = factor ? withChannelsLast(node, w1, (v) => tf.mul(v, factor)) : w1;
+          const params = profileParams(node, folded, profile, profileBits);
+          // Bins on the folded kernel, unfolded (a negative factor swaps the bounds).
+          const [flo, fhi] = [0, 1].map((i) => withChannelsLast(node, folded, (v) => binBounds(v, params)[i]));
+          const [ulo, uhi] = factor ? [flo, fhi].map((b) => withChannelsLast(node, b, (v) => tf.div(v, factor))) : [flo, fhi];
+          bounds.push([tf.minimum(ulo, uhi), tf.maximum(ulo, uhi)]);
+          guard = { profile, bits: profileBits, factor, params, lastValid: tf.keep(tf.clone(w1)) };
+        }
         // No entry may pass its channel's stage-1 extremes, which stay pinned: every
         // min-max range, and so every scale, stays put.
         bounds.push([0, 1].map((i) => withChannelsLast(node, w1, (v) => tf.mul(tf.onesLike(v), tf.tensor1d(i === 0 ? r.min : r.max)))) as [tf.Tensor, tf.Tensor]);
@@ -99,7 +151,7 @@ export class StageTwoProjection {
         const pin = withChannelsLast(node, w1, (v) => tf.logicalOr(tf.equal(v, tf.tensor1d(r.min)), tf.equal(v, tf.tensor1d(r.max))));
         return [lo, hi, pin];
       });
-      this.boxes.push({ variable: node.params[kernelName], lower, upper, pinned, original: tf.keep(tf.clone(w1)) });
+      this.boxes.push({ node, variable: node.params[kernelName], lower, upper, pinned, original: tf.keep(tf.clone(w1)), guard });
     }
   }
 
@@ -110,10 +162,36 @@ export class StageTwoProjection {
         b.variable.assign(tf.where(b.pinned, b.original, tf.minimum(tf.maximum(b.variable, b.lower), b.upper)));
       }
     });
+    for (const b of this.boxes) if (b.guard) this.keepProfileGrid(b, b.guard);
   }
+
+  /** Channels whose profile grid changed go back to their last weights that kept it. */
+  private keepProfileGrid(b: KernelBox, g: ProfileGuard): void {
+    const { factor } = g;
+    const folded = factor ? tf.tidy(() => withChannelsLast(b.node, b.variable, (v) => tf.mul(v, factor))) : b.variable;
+    const current = profileParams(b.node, folded, g.profile, g.bits);
+    if (factor) folded.dispose();
+    const changed = changedChannels(g.params, current);
+    const next = tf.tidy(() => {
+      if (!changed.some(Boolean)) return tf.clone(b.variable);
+      if (g.params.axis === null) return tf.clone(g.lastValid);
+      const revert = tf.tensor1d(changed.map(Number), 'bool');
+      return withChannelsLast(b.node, b.variable, (v) => tf.where(tf.broadcastTo(revert, v.shape), withChannelsLast(b.node, g.lastValid, (l) => l), v));
+    });
+    if (changed.some(Boolean)) b.variable.assign(next);
+    g.lastValid.dispose();
+    g.lastValid = next;
+    this.reverted += changed.filter(Boolean).length;
+  }
+
+  /** Channel reverts made by the profile guard so far (a measure of how tight the grid is). */
+  reverted = 0;
 
   dispose(): void {
     tf.dispose(this.restore.map(([, t]) => t));
-    for (const b of this.boxes) tf.dispose([b.lower, b.upper, b.pinned, b.original]);
+    for (const b of this.boxes) {
+      tf.dispose([b.lower, b.upper, b.pinned, b.original]);
+      if (b.guard) tf.dispose([b.guard.lastValid, ...(b.guard.factor ? [b.guard.factor] : [])]);
+    }
   }
 }
