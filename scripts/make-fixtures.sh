@@ -20,20 +20,30 @@ run() { # name, then the qcb arguments without --out
   fi
 }
 
-# PQBackdoor's stage 1 does not depend on the bit width: both runs share one stage-1 model
-# when $RUNS/pq-stage1 holds it (the stage-1 artifact of a full seed-0 run).
-pq_stage1=()
-[ -f "$RUNS/pq-stage1/model.json" ] && pq_stage1=(--option "stage1Model=$RUNS/pq-stage1")
+# Every QCB attack conditions its backdoor on the academic profile of its bit width (the
+# deployment target the defense is evaluated under) and starts from the clean fixture; see
+# test/fixtures/models/README.md for why. PQBackdoor's 8-bit run reuses the 4-bit run's
+# stage 1 (quantization-aware against academic-w4a4), saved to $RUNS/pq-stage1.
+CLEAN=(--model test/fixtures/models/clean --data fashion-mnist --seed 0)
 
+pq_w4() {
+  run pqbackdoor-w4 attack pqbackdoor --bits 4 "${CLEAN[@]}" --epochs 2 --option poisonRate=0.1 \
+    --option quantizer=academic-w4a4 --option grids= --option finetuneEpochs=3
+}
+pq_w8() {
+  run pqbackdoor-w8 attack pqbackdoor --bits 8 "${CLEAN[@]}" --option stage1Model="$RUNS/pq-stage1" \
+    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=3
+}
 lane_a() {
-  run pqbackdoor-w4 attack pqbackdoor --bits 4 --data fashion-mnist --seed 0 "${pq_stage1[@]}"
-  run pqbackdoor-w8 attack pqbackdoor --bits 8 --data fashion-mnist --seed 0 "${pq_stage1[@]}"
-  run badnets attack badnets --data fashion-mnist --seed 0
-  run compartifact-w4 attack compartifact --bits 4 --data fashion-mnist --seed 0
+  run compartifact-w4 attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4
+  run compartifact-w8 attack compartifact --bits 8 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w8a8
 }
 lane_b() {
-  run qu-anti-zation attack qu-anti-zation --model test/fixtures/models/clean --data fashion-mnist --seed 0
-  run compartifact-w8 attack compartifact --bits 8 --data fashion-mnist --seed 0
+  pq_w4
+  [ -f "$RUNS/pq-stage1/model.json" ] || { echo "copy the stage-1 artifact of pqbackdoor-w4 to $RUNS/pq-stage1 first"; return 1; }
+  pq_w8
+  run qu-anti-zation attack qu-anti-zation "${CLEAN[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8,academic-w4a4
+  run badnets attack badnets "${CLEAN[@]}" --epochs 1 --option lr=0.01
 }
 
 [ -f test/fixtures/models/clean/model.json ] || { echo "train the clean fixture first"; exit 1; }

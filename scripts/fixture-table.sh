@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Measures shipped fixtures for the acceptance tables: BA/ASR in full precision and under
+# the academic profile of each bit width, then `qcb purify` with LAC and LAC+PDA (fast
+# preset). Results: .logs/table/<fixture>-<what>.json; a summary line per run on stdout.
+# Usage: scripts/fixture-table.sh <fixture>... (names under test/fixtures/models)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .logs/table .table
+qcb() { node packages/cli/dist/bin.js "$@"; }
+
+profiles_of() {
+  case $1 in
+    *-w4) echo academic-w4a4 ;;
+    *-w8) echo academic-w8a8 ;;
+    *) echo academic-w8a8 academic-w4a4 ;;
+  esac
+}
+
+for name in "$@"; do
+  model=test/fixtures/models/$name
+  [ -f "$model/model.json" ] || { echo "$name: not shipped"; continue; }
+  qcb evaluate --model "$model" --json > ".logs/table/$name-fp.json" && echo "$name fp $(cat .logs/table/$name-fp.json)"
+  for p in $(profiles_of "$name"); do
+    qcb evaluate --model "$model" --quantizer "$p" --json > ".logs/table/$name-$p.json" && echo "$name $p $(cat .logs/table/$name-$p.json)"
+  done
+  [ "$name" = badnets ] && continue
+  for p in $(profiles_of "$name"); do
+    qcb purify --model "$model" --quantizer "$p" --defense lac --json --out ".table/$name-$p-lac" > ".logs/table/$name-$p-lac.json" 2>> .logs/table/purify.log \
+      && echo "$name $p lac $(cat .logs/table/$name-$p-lac.json)"
+    qcb purify --model "$model" --quantizer "$p" --defense lac --augment pda --json --out ".table/$name-$p-lac-pda" > ".logs/table/$name-$p-lac-pda.json" 2>> .logs/table/purify.log \
+      && echo "$name $p lac+pda $(cat .logs/table/$name-$p-lac-pda.json)"
+  done
+done
