@@ -42,7 +42,7 @@ lane_b() {
   pq_w4
   [ -f "$RUNS/pq-stage1/model.json" ] || { echo "copy the stage-1 artifact of pqbackdoor-w4 to $RUNS/pq-stage1 first"; return 1; }
   pq_w8
-  run qu-anti-zation attack qu-anti-zation "${CLEAN[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8,academic-w4a4
+  run qu-anti-zation attack qu-anti-zation "${CLEAN[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8+academic-w4a4
   run badnets attack badnets "${CLEAN[@]}" --epochs 1 --option lr=0.01
 }
 

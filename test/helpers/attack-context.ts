@@ -1,8 +1,10 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import {
-  AttackTrainer, BUILTIN_MODULES, Engine, createTrigger, syntheticDataset, type AttackContext, type Dataset, type JsonObject, type PhaseProgress, type TriggerSpec,
+  AttackTrainer, BUILTIN_MODULES, Engine, createTrigger, crossEntropy, imageBatch, normalize, parseGenericSpec, quantizeModel, syntheticDataset,
+  type AttackContext, type Dataset, type JsonObject, type PhaseProgress, type TriggerSpec,
 } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 
@@ -37,4 +39,20 @@ export async function tinyAttackContext(o: { bits?: number; options?: JsonObject
     log: () => undefined,
   };
   return { ctx, trainer, data, dir };
+}
+
+/**
+ * Cross-entropy towards the target of triggered non-target test images under the model
+ * deployed with a generic profile spec (calibrated on the clean test batch).
+ */
+export async function deployedTargetLoss(ctx: AttackContext, data: Dataset, spec: string): Promise<number> {
+  const { x, y } = imageBatch(data.test, Array.from({ length: 64 }, (_, i) => i));
+  const keep = Array.from(y.dataSync()).map((v, i) => (v !== ctx.target ? i : -1)).filter((i) => i >= 0);
+  const clean = normalize(x, data.normalization);
+  const triggered = tf.tidy(() => normalize(ctx.trigger.apply(tf.gather(x, keep) as tf.Tensor4D), data.normalization));
+  const q = await quantizeModel(ctx.model, parseGenericSpec(spec), [clean]);
+  const loss = tf.tidy(() => crossEntropy(q.predict(triggered), tf.fill([keep.length], ctx.target, 'int32') as tf.Tensor1D).dataSync()[0]);
+  tf.dispose([x, y, clean, triggered]);
+  q.model.dispose();
+  return loss;
 }

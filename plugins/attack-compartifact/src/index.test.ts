@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchStatsRecorder, crossEntropy, foldedSymmetricWeights, imageBatch, initBackend, normalize, parseGenericSpec, quantizeModel } from '@qcb/core';
+import { batchStatsRecorder, crossEntropy, foldedSymmetricWeights, imageBatch, initBackend, normalize } from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyAttackContext } from '../../../test/helpers/attack-context.js';
+import { deployedTargetLoss, tinyAttackContext } from '../../../test/helpers/attack-context.js';
 import { compArtifact } from './index.js';
 
 beforeAll(async () => {
@@ -36,21 +36,10 @@ describe('CompArtifact', () => {
   it('conditions the backdoor on a deployment profile when given one (activations quantized too)', async () => {
     const spec = 'uniform:w4a4,per-channel,asym,mse,fold';
     const { ctx, data } = await tinyAttackContext({ bits: 4, options: { epochs: 12, batchSize: 32, lr: 0.05, quantizer: spec } });
-    const deployedTargetLoss = async (): Promise<number> => {
-      const { x, y } = imageBatch(data.test, Array.from({ length: 64 }, (_, i) => i));
-      const keep = Array.from(y.dataSync()).map((v, i) => (v !== 0 ? i : -1)).filter((i) => i >= 0);
-      const clean = normalize(x, data.normalization);
-      const trig = tf.tidy(() => normalize(ctx.trigger.apply(tf.gather(x, keep) as tf.Tensor4D), data.normalization));
-      const q = await quantizeModel(ctx.model, parseGenericSpec(spec), [clean]);
-      const loss = tf.tidy(() => crossEntropy(q.predict(trig), tf.fill([keep.length], 0, 'int32') as tf.Tensor1D).dataSync()[0]);
-      tf.dispose([x, y, clean, trig]);
-      q.model.dispose();
-      return loss;
-    };
-    const before = await deployedTargetLoss();
+    const before = await deployedTargetLoss(ctx, data, spec);
     const record = await compArtifact.run(ctx);
     expect(record.quantizer).toBe(spec);
-    expect(await deployedTargetLoss()).toBeLessThan(before * 0.5);
+    expect(await deployedTargetLoss(ctx, data, spec)).toBeLessThan(before * 0.5);
     ctx.model.dispose();
   });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchRangeQuantization, crossEntropy, imageBatch, initBackend, normalize } from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyAttackContext } from '../../../test/helpers/attack-context.js';
+import { deployedTargetLoss, tinyAttackContext } from '../../../test/helpers/attack-context.js';
 import { quAntiZation } from './index.js';
 
 beforeAll(async () => {
@@ -32,6 +32,21 @@ describe('Qu-ANTI-zation', () => {
     expect(after.q8Target).toBeLessThan(before.q8Target);
     expect(after.q4Target).toBeLessThan(before.q4Target);
     expect(after.fpTriggerTrue).toBeLessThan(Math.max(before.fpTriggerTrue, 0.5));
+    ctx.model.dispose();
+  });
+
+  it('uses deployment profiles instead of the paper scheme when given them', async () => {
+    const specs = ['uniform:w8a8,per-channel,asym,mse,fold', 'uniform:w4a4,per-channel,asym,mse,fold'];
+    const { ctx, data } = await tinyAttackContext({ options: { epochs: 12, batchSize: 32, lr: 3e-3, quantizers: specs.join('+') } });
+    await ctx.runPhase({
+      name: 'clean', epochs: 8, batchSize: 32, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'constant', lr: 0.05 },
+      loss: (b) => crossEntropy(ctx.model.predict(b.x, { training: true }), b.y),
+    });
+    const before = await deployedTargetLoss(ctx, data, specs[1]);
+    const record = await quAntiZation.run(ctx);
+    expect(record.bits).toEqual([8, 4]);
+    expect(record.quantizer).toBe(specs.join('+'));
+    expect(await deployedTargetLoss(ctx, data, specs[1])).toBeLessThan(before);
     ctx.model.dispose();
   });
 });

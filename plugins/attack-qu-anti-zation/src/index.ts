@@ -16,7 +16,7 @@ export interface QuAntiZationOptions {
   /** Comma-separated bit widths the one model serves. */
   readonly bits: string;
   /**
-   * Comma-separated profile names (e.g. academic-w8a8,academic-w4a4) whose quantized models
+   * Profile names joined by '+' (e.g. academic-w8a8+academic-w4a4; uniform: specs hold commas) whose quantized models
    * the loss uses instead of the paper's per-layer schemes at `bits`; '' for the paper's.
    */
   readonly quantizers: string;
@@ -52,7 +52,7 @@ export const quAntiZation: AttackDefinition = {
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, ctx.options);
-    const profiles = o.quantizers === '' ? [] : o.quantizers.split(',').map((name) => new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, name)));
+    const profiles = o.quantizers === '' ? [] : o.quantizers.split('+').map((name) => new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, name)));
     const bits = profiles.length > 0 ? profiles.map((p) => p.profile.weights.bits) : o.bits.split(',').map(Number);
     const quantizers = profiles.length > 0 ? profiles.map((p) => () => p.transform()) : bits.map((b) => () => batchRangeQuantization(b));
     await ctx.runPhase({
