@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Trains the shipped infected models in the background, two lanes at a time (one per core).
+# Trains the shipped infected models in the background, two lanes at a time (one per core);
+# `make-fixtures.sh a` or `b` runs one lane.
 # Runs write outside the work tree (QCB_RUNS, default /work/qcb-runs) and checkpoint every
 # epoch, so a later session resumes them by running this script again; a finished model is
 # copied into test/fixtures/models/<name>. Logs: .logs/fixture-<name>.log.
@@ -13,6 +14,9 @@ run() { # name, then the qcb arguments without --out
   local name=$1; shift
   local fixture=test/fixtures/models/$name
   if [ -f "$fixture/model.json" ]; then echo "$name: shipped"; return 0; fi
+  if [ -f "$RUNS/$name/model.json" ] && [ ! -d "$RUNS/$name.checkpoint" ]; then
+    cp -r "$RUNS/$name" "$fixture" && echo "$name: done earlier, copied"; return 0
+  fi
   if qcb "$@" --out "$RUNS/$name" >> ".logs/fixture-$name.log" 2>&1; then
     rm -rf "$fixture" && cp -r "$RUNS/$name" "$fixture" && echo "$name: done"
   else
@@ -36,7 +40,7 @@ pq_w8() {
 }
 lane_a() {
   run compartifact-w4 attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4
-  run compartifact-w8 attack compartifact --bits 8 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w8a8
+  run compartifact-w8 attack compartifact --bits 8 "${CLEAN[@]}" --epochs 2 --option lr=0.01 --option quantizer=academic-w8a8
 }
 lane_b() {
   pq_w4
@@ -47,4 +51,8 @@ lane_b() {
 }
 
 [ -f test/fixtures/models/clean/model.json ] || { echo "train the clean fixture first"; exit 1; }
-lane_a & lane_b & wait
+case ${1:-both} in
+  a) lane_a ;;
+  b) lane_b ;;
+  *) lane_a & lane_b & wait ;;
+esac
