@@ -32,11 +32,11 @@ CLEAN=(--model test/fixtures/models/clean --data fashion-mnist --seed 0)
 
 pq_w4() {
   run pqbackdoor-w4 attack pqbackdoor --bits 4 "${CLEAN[@]}" --epochs 2 --option poisonRate=0.1 \
-    --option quantizer=academic-w4a4 --option grids= --option finetuneEpochs=3
+    --option quantizer=academic-w4a4 --option grids= --option finetuneEpochs=1
 }
 pq_w8() {
   run pqbackdoor-w8 attack pqbackdoor --bits 8 "${CLEAN[@]}" --option stage1Model="$RUNS/pq-stage1" \
-    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=3
+    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=2
 }
 lane_a() {
   run compartifact-w4 attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4

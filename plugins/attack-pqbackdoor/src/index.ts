@@ -120,7 +120,7 @@ export const pqBackdoor: AttackDefinition = {
         loss: (batch) => crossEntropy(ctx.model.predict(batch.x), batch.y),
         afterStep: () => projection.apply(),
       });
-      if (profile) ctx.log(`stage 2: ${projection.reverted} channel reverts kept the ${profile.name} grid`);
+      if (profile) ctx.log(`stage 2: ${projection.shortened} shortened channel steps kept the ${profile.name} grid`);
     } finally {
       projection.dispose();
       stage1.dispose();

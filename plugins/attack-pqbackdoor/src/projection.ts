@@ -28,7 +28,7 @@ interface KernelBox {
  * Bins alone do not ensure it: an MSE range search scores candidate ranges on the current
  * weights, so weights moving inside their bins can make it pick another range (why the
  * min-max bins did not carry over to academic-w4a4). After each clamp the observer runs
- * again; a channel whose grid changed goes back to its last weights that kept it.
+ * again; a channel whose grid changed takes a shorter step (keepProfileGrid).
  */
 interface ProfileGuard {
   readonly profile: QuantizerProfile;
@@ -64,6 +64,9 @@ function withChannelsLastRange<R>(node: GraphNode, w: tf.Tensor, f: (view: tf.Te
 
 /** Half a bin, slightly shrunk so that float error cannot cross a rounding boundary. */
 const HALF_BIN = 0.5 - 1e-3;
+
+/** How often the profile guard halves a channel's step before it drops the step. */
+const GUARD_HALVINGS = 3;
 
 function binBounds(w: tf.Tensor, p: QuantParams): [tf.Tensor, tf.Tensor] {
   const scale = p.axis === null ? tf.scalar(p.scale[0]) : tf.tensor1d(p.scale);
@@ -165,27 +168,45 @@ export class StageTwoProjection {
     for (const b of this.boxes) if (b.guard) this.keepProfileGrid(b, b.guard);
   }
 
-  /** Channels whose profile grid changed go back to their last weights that kept it. */
+  /**
+   * Channels whose profile grid changed take a shorter step from their last weights that
+   * kept it (halved up to GUARD_HALVINGS times, then none), so that they still learn. The
+   * observer treats channels independently, so each channel is checked on its own.
+   */
   private keepProfileGrid(b: KernelBox, g: ProfileGuard): void {
-    const { factor } = g;
-    const folded = factor ? tf.tidy(() => withChannelsLast(b.node, b.variable, (v) => tf.mul(v, factor))) : b.variable;
-    const current = profileParams(b.node, folded, g.profile, g.bits);
-    if (factor) folded.dispose();
-    const changed = changedChannels(g.params, current);
-    const next = tf.tidy(() => {
-      if (!changed.some(Boolean)) return tf.clone(b.variable);
-      if (g.params.axis === null) return tf.clone(g.lastValid);
-      const revert = tf.tensor1d(changed.map(Number), 'bool');
-      return withChannelsLast(b.node, b.variable, (v) => tf.where(tf.broadcastTo(revert, v.shape), withChannelsLast(b.node, g.lastValid, (l) => l), v));
-    });
-    if (changed.some(Boolean)) b.variable.assign(next);
+    const t = new Float32Array(g.params.scale.length).fill(1);
+    let candidate: tf.Tensor = tf.clone(b.variable as tf.Tensor);
+    for (let attempt = 0; ; attempt++) {
+      const changed = this.changedChannels(b, g, candidate);
+      if (!changed.some(Boolean)) break;
+      changed.forEach((c, i) => {
+        if (c) t[i] = attempt < GUARD_HALVINGS ? t[i] / 2 : 0;
+      });
+      this.shortened += changed.filter(Boolean).length;
+      const next = tf.tidy(() => {
+        const step = tf.sub(b.variable, g.lastValid);
+        const scaled = g.params.axis === null ? tf.mul(step, t[0]) : withChannelsLast(b.node, step, (v) => tf.mul(v, tf.tensor1d(t)));
+        return tf.add(g.lastValid, scaled);
+      });
+      candidate.dispose();
+      candidate = next;
+      if (attempt >= GUARD_HALVINGS) break;
+    }
+    b.variable.assign(candidate);
     g.lastValid.dispose();
-    g.lastValid = next;
-    this.reverted += changed.filter(Boolean).length;
+    g.lastValid = candidate;
   }
 
-  /** Channel reverts made by the profile guard so far (a measure of how tight the grid is). */
-  reverted = 0;
+  private changedChannels(b: KernelBox, g: ProfileGuard, w: tf.Tensor): boolean[] {
+    const { factor } = g;
+    const folded = factor ? tf.tidy(() => withChannelsLast(b.node, w, (v) => tf.mul(v, factor))) : w;
+    const current = profileParams(b.node, folded, g.profile, g.bits);
+    if (factor) folded.dispose();
+    return changedChannels(g.params, current);
+  }
+
+  /** Channel steps the profile guard shortened so far (a measure of how tight the grid is). */
+  shortened = 0;
 
   dispose(): void {
     tf.dispose(this.restore.map(([, t]) => t));
