@@ -29,6 +29,14 @@ export interface PqBackdoorOptions {
    * picks, reverting any channel whose grid the observer would change. '' for none.
    */
   readonly quantizer: string;
+  /**
+   * How stage 2 keeps the profile's quantized model backdoored: 'observer' re-runs the
+   * profile's observer after each projection and shortens steps that would change its grid
+   * (exact, but the MSE search's choice flips so easily that little unlearning is left);
+   * 'loss' adds the quantized branch's backdoor loss to stage 2 instead (the bins are kept
+   * either way).
+   */
+  readonly keepGrid: string;
 }
 
 export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
@@ -41,6 +49,7 @@ export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
   grids: 'per-channel-sym,per-tensor-sym,per-channel-asym,per-channel-asym-mse',
   stage1Model: '',
   quantizer: '',
+  keepGrid: 'loss',
 };
 
 /** Copies every parameter of `from` into the same-named node parameters of `to`. */
@@ -77,6 +86,7 @@ export const pqBackdoor: AttackDefinition = {
       throw new QcbError('E_USAGE', `quantizer ${o.quantizer} quantizes weights to ${profile.weights.bits} bits, not --bits ${ctx.bits}`);
     }
     if (!profile && grids.length === 0) throw new QcbError('E_USAGE', 'stage 2 needs grids to keep: give grids or a quantizer');
+    if (o.keepGrid !== 'loss' && o.keepGrid !== 'observer') throw new QcbError('E_USAGE', `keepGrid must be loss or observer, got "${o.keepGrid}"`);
     const simulated = profile ? new ProfileFakeQuant(ctx.model, profile) : undefined;
     const stage1Loss = (batch: Batch): tf.Scalar => {
       if (!simulated) return crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y);
@@ -108,7 +118,15 @@ export const pqBackdoor: AttackDefinition = {
     }
     // Stage 2: unlearn the backdoor in full precision (triggered images keep their true
     // labels), BN frozen, projected back into the stage-1 rounding bins after every step.
-    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile);
+    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile, { observerGuard: o.keepGrid === 'observer' });
+    const n = (t: tf.Tensor): number => t.shape[0] / 2;
+    const stage2Loss = (batch: Batch): tf.Scalar => {
+      const fp = crossEntropy(ctx.model.predict(batch.x), batch.y);
+      if (!simulated || o.keepGrid !== 'loss') return fp;
+      // [clean; triggered]: the quantized model keeps [y, target] while full precision unlearns.
+      const qLabels = tf.concat([tf.slice(batch.y, [0], [n(batch.y)]), tf.fill([n(batch.y)], ctx.target, 'int32')]) as tf.Tensor1D;
+      return tf.add(fp, crossEntropy(ctx.model.predict(batch.x, { transform: simulated.transform() }), qLabels)) as tf.Scalar;
+    };
     try {
       await ctx.runPhase({
         name: 'stage2',
@@ -117,10 +135,10 @@ export const pqBackdoor: AttackDefinition = {
         optimizer: { type: 'sgd', momentum: 0.9 },
         schedule: { type: 'constant', lr: o.stage2Lr },
         compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
-        loss: (batch) => crossEntropy(ctx.model.predict(batch.x), batch.y),
+        loss: stage2Loss,
         afterStep: () => projection.apply(),
       });
-      if (profile) ctx.log(`stage 2: ${projection.shortened} shortened channel steps kept the ${profile.name} grid`);
+      if (profile && o.keepGrid === 'observer') ctx.log(`stage 2: ${projection.shortened} shortened channel steps kept the ${profile.name} grid`);
     } finally {
       projection.dispose();
       stage1.dispose();

@@ -103,8 +103,11 @@ function channelRange(node: GraphNode, w: tf.Tensor): ChannelRange {
 export class StageTwoProjection {
   private readonly boxes: KernelBox[] = [];
   private readonly restore: Array<[tf.Variable, tf.Tensor]> = [];
+  /** Whether apply() also keeps the profile's observer choice (see ProfileGuard). */
+  private readonly observerGuard: boolean;
 
-  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile) {
+  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile, options: { observerGuard?: boolean } = {}) {
+    this.observerGuard = options.observerGuard ?? true;
     const computeNodes = stage1.graph.nodes.filter(isComputeNode);
     const batchNorms = profile?.foldBatchNorm ? followingBatchNorms(stage1) : new Map();
     for (const node of model.graph.nodes) {
@@ -165,7 +168,7 @@ export class StageTwoProjection {
         b.variable.assign(tf.where(b.pinned, b.original, tf.minimum(tf.maximum(b.variable, b.lower), b.upper)));
       }
     });
-    for (const b of this.boxes) if (b.guard) this.keepProfileGrid(b, b.guard);
+    if (this.observerGuard) for (const b of this.boxes) if (b.guard) this.keepProfileGrid(b, b.guard);
   }
 
   /**
