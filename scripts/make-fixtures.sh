@@ -36,7 +36,7 @@ pq_w4() {
 }
 pq_w8() {
   run pqbackdoor-w8 attack pqbackdoor --bits 8 "${CLEAN[@]}" --option stage1Model="$RUNS/pq-stage1" \
-    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=2
+    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
 }
 lane_a() {
   run compartifact-w4 attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GraphModel, cloneGraph, gridFor, initBackend, paramsFromRange, parseGenericSpec, quantizeModel, quantizeToLevels, weightParamOf, withChannelsLast } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyAttackContext } from '../../../test/helpers/attack-context.js';
+import { deployedTargetLoss, tinyAttackContext } from '../../../test/helpers/attack-context.js';
 import { StageTwoProjection, pqBackdoor } from './index.js';
 
 beforeAll(async () => {
@@ -89,6 +89,29 @@ describe('PQBackdoor stage-2 projection', () => {
     expect(stage1).not.toBeNull();
     for (const kind of ['channel-sym', 'tensor-sym'] as const) expect(levels(ctx.model, 4, kind)).toEqual(levels(stage1!, 4, kind));
     stage1!.dispose();
+    ctx.model.dispose();
+  });
+});
+
+describe('PQBackdoor with a deployment profile', () => {
+  it('keeps the deployed backdoor through both stages with the observer guard', async () => {
+    const spec = 'uniform:w4a4,per-channel,asym,mse,fold,first-last-8';
+    const { ctx, data, trainer } = await tinyAttackContext({ bits: 4, options: { epochs: 10, finetuneEpochs: 3, batchSize: 32, stage1Lr: 0.05, poisonRate: 0.25, quantizer: spec, grids: '', keepGrid: 'observer' } });
+    const record = await pqBackdoor.run(ctx);
+    expect(record.quantizer).toContain(spec);
+    const stage1 = await trainer.loadArtifact('stage1');
+    const stage1Model = ctx.model;
+    // The deployed stage-2 model is about as backdoored as the deployed stage-1 model.
+    const after = await deployedTargetLoss(ctx, data, spec);
+    const before = await deployedTargetLoss({ ...ctx, model: stage1! }, data, spec);
+    expect(after).toBeCloseTo(before, 4);
+    stage1!.dispose();
+    stage1Model.dispose();
+  });
+
+  it('rejects an unknown keepGrid', async () => {
+    const { ctx } = await tinyAttackContext({ bits: 4, options: { quantizer: 'uniform:w4a4', keepGrid: 'both' } });
+    await expect(pqBackdoor.run(ctx)).rejects.toThrow(/keepGrid must be loss or observer/);
     ctx.model.dispose();
   });
 });
