@@ -19,9 +19,9 @@ profiles_of() {
 for name in "$@"; do
   model=test/fixtures/models/$name
   [ -f "$model/model.json" ] || { echo "$name: not shipped"; continue; }
-  qcb evaluate --model "$model" --json > ".logs/table/$name-fp.json" && echo "$name fp $(cat .logs/table/$name-fp.json)"
+  qcb evaluate --model "$model" --json 2>/dev/null > ".logs/table/$name-fp.json" && echo "$name fp $(cat .logs/table/$name-fp.json)"
   for p in $(profiles_of "$name"); do
-    qcb evaluate --model "$model" --quantizer "$p" --json > ".logs/table/$name-$p.json" && echo "$name $p $(cat .logs/table/$name-$p.json)"
+    qcb evaluate --model "$model" --quantizer "$p" --json 2>/dev/null > ".logs/table/$name-$p.json" && echo "$name $p $(cat .logs/table/$name-$p.json)"
   done
   [ "$name" = badnets ] && continue
   for p in $(profiles_of "$name"); do
