@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  bitsFor, followingBatchNorms, gridFor, isComputeNode, mseRange, observeRange, paramsFromRange, weightParamOf, withChannelsLast,
+  batchNormFoldFactor, bitsFor, followingBatchNorms, gridFor, isComputeNode, mseRange, paramsFromRange, weightGridParams, weightParamOf, withChannelsLast,
   type GraphModel, type GraphNode, type QuantParams, type QuantizerProfile,
 } from '@qcb/core';
 
@@ -40,11 +40,7 @@ interface ProfileGuard {
 }
 
 function profileParams(node: GraphNode, folded: tf.Tensor, profile: QuantizerProfile, bits: number): QuantParams {
-  const s = profile.weights;
-  const grid = gridFor(bits, s.symmetric, { narrowRange: s.narrowRange });
-  const perChannel = s.granularity === 'per-channel';
-  const r = withChannelsLastRange(node, folded, (view) => observeRange(s.observer, view, perChannel, grid, s.symmetric));
-  return paramsFromRange(r.min, r.max, grid, s.symmetric, perChannel ? -1 : null);
+  return withChannelsLastRange(node, folded, (view) => weightGridParams(view, profile, bits));
 }
 
 /** Per channel of the channels-last view (or one entry for a per-tensor grid): whether p and q differ. */
@@ -138,7 +134,7 @@ export class StageTwoProjection {
         if (profile) {
           const bn = batchNorms.get(node.name);
           const factor = bn
-            ? tf.keep(tf.mul(bn.attrs.scale ? stage1.node(bn.name).params['gamma'] : 1, tf.rsqrt(tf.add(stage1.node(bn.name).params['movingVariance'], bn.attrs.epsilon))))
+            ? tf.keep(batchNormFoldFactor(bn, bn.params['movingVariance']))
             : null;
           const profileBits = bitsFor(stage1.node(node.name), computeNodes, profile.weights.bits, profile.firstLastAt8Bits);
           const folded = factor ? withChannelsLast(node, w1, (v) => tf.mul(v, factor)) : w1;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyResidualModel } from '../ir/testing/tiny-residual.js';
-import type { QuantizerProfile } from '../quant/profile.js';
+import { parseGenericSpec } from '../quant/generic-spec.js';
 import { quantizeModel } from '../quant/quantize-model.js';
 import { initBackend } from '../runtime/backend.js';
 import { ProfileFakeQuant } from './profile-fake-quant.js';
@@ -10,14 +10,8 @@ beforeAll(async () => {
   await initBackend('wasm');
 });
 
-const W4A4_FOLDED: QuantizerProfile = {
-  name: 'test-w4a4-folded',
-  description: 'academic-style W4A4, BN folded',
-  weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'mse' },
-  activations: { bits: 4, symmetric: false, observer: 'mse', smoothing: { kind: 'ema', factor: 0.9 } },
-  firstLastAt8Bits: true,
-  foldBatchNorm: true,
-};
+/** Academic-style W4A4 with BN folded. */
+const W4A4_FOLDED = parseGenericSpec('uniform:w4a4,per-channel,asym,mse,fold,first-last-8');
 
 describe('ProfileFakeQuant', () => {
   it('simulates in training exactly the model quantizeModel deploys (BN folded, calibrated on the same batch)', async () => {

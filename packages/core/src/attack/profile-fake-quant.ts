@@ -11,10 +11,10 @@ import { fakeQuant } from '../quant/fake-quant.js';
 import { gridFor } from '../quant/grid.js';
 import { ACTIVATION_MSE_SAMPLES, observeRange } from '../quant/observers/index.js';
 import type { QuantizerProfile } from '../quant/profile.js';
-import { bitsFor } from '../quant/quantize-model.js';
+import { bitsFor, weightGridParams } from '../quant/quantize-model.js';
 import { weightParamOf, withChannelsLast } from '../quant/weight-view.js';
 import { outsideTape } from '../util/outside-tape.js';
-import { followingBatchNorms } from './training-quantizers.js';
+import { batchNormFoldFactor, followingBatchNorms } from './training-quantizers.js';
 
 /**
  * A deployment profile (e.g. academic-w4a4) simulated during training, so that an attack
@@ -56,7 +56,7 @@ export class ProfileFakeQuant {
           const folded = factor ? tf.mul(w, factor) : w;
           let p = this.weightParams.get(node.name);
           if (!p || refresh) {
-            p = outsideTape(() => this.observeWeight(node, folded));
+            p = outsideTape(() => weightGridParams(folded, profile, this.bits(node, profile.weights.bits)));
             this.weightParams.set(node.name, p);
           }
           const q = fakeQuant(folded, p);
@@ -83,20 +83,10 @@ export class ProfileFakeQuant {
     return bitsFor(node, this.computeNodes, base, this.profile.firstLastAt8Bits);
   }
 
-  private observeWeight(node: GraphNode, folded: tf.Tensor): QuantParams {
-    const s = this.profile.weights;
-    const grid = gridFor(this.bits(node, s.bits), s.symmetric, { narrowRange: s.narrowRange });
-    const perChannel = s.granularity === 'per-channel';
-    const r = observeRange(s.observer, folded, perChannel, grid, s.symmetric);
-    return paramsFromRange(r.min, r.max, grid, s.symmetric, perChannel ? -1 : null);
-  }
-
   /** gamma / sqrt(var + eps) of the BN the profile folds into this node, or null. */
   private foldFactor(node: GraphNode, stats?: ReadonlyMap<string, BatchStats>): tf.Tensor | null {
     const bn = this.batchNorms.get(node.name);
     if (!bn) return null;
-    const variance = stats?.get(bn.name)?.variance ?? bn.params['movingVariance'];
-    const inv = tf.rsqrt(tf.add(variance, bn.attrs.epsilon));
-    return bn.attrs.scale ? tf.mul(bn.params['gamma'], inv) : inv;
+    return batchNormFoldFactor(bn, stats?.get(bn.name)?.variance ?? bn.params['movingVariance']);
   }
 }

@@ -48,6 +48,12 @@ export function followingBatchNorms(model: GraphModel): Map<string, GraphNode<Ba
   return out;
 }
 
+/** gamma / sqrt(variance + eps) per channel: the factor folding a BN into the kernel before it. */
+export function batchNormFoldFactor(bn: GraphNode<BatchNormAttrs>, variance: tf.Tensor): tf.Tensor {
+  const inv = tf.rsqrt(tf.add(variance, bn.attrs.epsilon));
+  return bn.attrs.scale ? tf.mul(bn.params['gamma'], inv) : inv;
+}
+
 /**
  * CompArtifact's quantized branch: each kernel is fake-quantized per tensor, symmetric, on
  * its BN-folded form W * gamma / sqrt(var + eps) with the batch statistics the
@@ -63,8 +69,7 @@ export function foldedSymmetricWeights(model: GraphModel, bits: number, stats: R
       const bn = bns.get(node.name);
       const s = bn ? stats.get(bn.name) : undefined;
       if (!bn || !s) return symmetricFakeQuant(value, bits, divisor);
-      const gamma = bn.attrs.scale ? bn.params['gamma'] : tf.onesLike(s.mean);
-      const factor = tf.div(gamma, tf.sqrt(tf.add(s.variance, bn.attrs.epsilon)));
+      const factor = batchNormFoldFactor(bn, s.variance);
       return withChannelsLast(node, value, (w) => tf.div(symmetricFakeQuant(tf.mul(w, factor), bits, divisor), factor));
     },
   };

@@ -8,7 +8,7 @@ import { paramsFromRange } from './affine-params.js';
 import { fakeQuant } from './fake-quant.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { gridFor } from './grid.js';
-import { ACTIVATION_MSE_SAMPLES, EmaRange, observeRange, type Range } from './observers/index.js';
+import { ACTIVATION_MSE_SAMPLES, EmaRange, observeRange } from './observers/index.js';
 import type { QuantizerProfile } from './profile.js';
 import { QuantizedModel } from './quantized-model.js';
 import { weightParamOf, withChannelsLast } from './weight-view.js';
@@ -24,18 +24,23 @@ export function bitsFor(node: GraphNode, computeNodes: readonly GraphNode[], bas
   return firstLastAt8 && edge ? 8 : base;
 }
 
-function weightParams(node: GraphNode, profile: QuantizerProfile, bits: number): QuantParams {
+/** A kernel's grid under a profile, from its channels-last view (per channel on the last axis, or per tensor). */
+export function weightGridParams(view: tf.Tensor, profile: QuantizerProfile, bits: number): QuantParams {
   const s = profile.weights;
   const grid = gridFor(bits, s.symmetric, { narrowRange: s.narrowRange });
   const perChannel = s.granularity === 'per-channel';
-  const w = node.params[weightParamOf(node)!];
-  let range: Range = { min: new Float32Array(0), max: new Float32Array(0) };
-  withChannelsLast(node, w, (view) => {
-    range = observeRange(s.observer, view, perChannel, grid, s.symmetric);
-    return view;
-  });
+  const range = observeRange(s.observer, view, perChannel, grid, s.symmetric);
   // axis -1: the last axis of the channels-last view (see weight-view.ts).
   return paramsFromRange(range.min, range.max, grid, s.symmetric, perChannel ? -1 : null);
+}
+
+function weightParams(node: GraphNode, profile: QuantizerProfile, bits: number): QuantParams {
+  let params: QuantParams | undefined;
+  withChannelsLast(node, node.params[weightParamOf(node)!], (view) => {
+    params = weightGridParams(view, profile, bits);
+    return view;
+  });
+  return params!;
 }
 
 /**
