@@ -6,6 +6,7 @@ import {
 import { squaredEuclidean, type Distance } from './distance.js';
 import { lacPreset, type LacOptions } from './options.js';
 import { cacheUnitInputs, cacheUnitTargets } from './unit-cache.js';
+import { unitOutputQuantizer } from './output-quantizer.js';
 
 export interface LacConfig {
   /** The distance D of the reconstruction term (squared Euclidean by default). */
@@ -14,11 +15,17 @@ export interface LacConfig {
   readonly termName?: string;
 }
 
+type NumericOption = 'iterations' | 'batchSize' | 'lr' | 'evalEvery' | 'patience';
+
 function resolveOptions(ctx: DefenseContext): LacOptions {
   const base = lacPreset(ctx.preset);
   const o = ctx.options;
-  const num = (k: keyof LacOptions): number => (o[k] === undefined ? base[k] : Number(o[k]));
-  return { iterations: num('iterations'), batchSize: num('batchSize'), lr: num('lr'), evalEvery: num('evalEvery'), patience: num('patience') };
+  const num = (k: NumericOption): number => (o[k] === undefined ? base[k] : Number(o[k]));
+  const flag = (k: keyof LacOptions): boolean => (o[k] === undefined ? Boolean(base[k]) : o[k] === true || o[k] === 'true' || o[k] === 1 || o[k] === '1');
+  return {
+    iterations: num('iterations'), batchSize: num('batchSize'), lr: num('lr'), evalEvery: num('evalEvery'), patience: num('patience'),
+    quantizeOutput: flag('quantizeOutput'),
+  };
 }
 
 /** Weights of every compute node fake-quantized with the frozen grids; the head's as Q(W + alpha). */
@@ -48,13 +55,15 @@ function correctUnit(
   const transform = unitTransform(work, unit.head, alpha);
   const rng = mulberry32(ctx.seed * 7_919 + index);
   const count = inputs.shape[0];
+  const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
+  const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
   const hooks = ctx.engine.hooks;
   // Reconstruction loss over the whole cache, in chunks (reported before and after).
   const cacheLoss = (t: NodeTransform): number => {
     let sum = 0;
     for (let start = 0; start < count; start += 256) {
       const size = Math.min(256, count - start);
-      sum += size * tf.tidy(() => distance(work.model.runUnit(unit, tf.slice(inputs, start, size), { transform: t }), tf.slice(targets, start, size)).dataSync()[0]);
+      sum += size * tf.tidy(() => distance(forward(tf.slice(inputs, start, size), t), tf.slice(targets, start, size)).dataSync()[0]);
     }
     return sum / count;
   };
@@ -73,7 +82,7 @@ function correctUnit(
         const x = tf.gather(inputs, idx);
         const y = tf.gather(targets, idx);
         const { value, grads } = tf.variableGrads(() => {
-          const out = work.model.runUnit(unit, x, { transform });
+          const out = forward(x, transform);
           const terms: LossTerm[] = hooks.loss.terms.call([{ name: termName, value: distance(out, y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
           return terms.map((t) => tf.mul(t.value, t.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
         }, [alpha]);

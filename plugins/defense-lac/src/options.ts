@@ -9,13 +9,18 @@ export interface LacOptions {
   readonly evalEvery: number;
   /** Stop a unit after this many scorings without a better one (0: never stop early). */
   readonly patience: number;
+  /**
+   * Compare the unit's output after the activation quantizer that the next conv/dense
+   * applies to it, as the authors' units (which end at that quantizer) do.
+   */
+  readonly quantizeOutput: boolean;
 }
 
 /** The authors' budget: 10,000 Adam steps per unit on batches of 32 from 1,024 cached samples. */
-export const LAC_PAPER: LacOptions = { iterations: 10_000, batchSize: 32, lr: 1e-3, evalEvery: 250, patience: 0 };
+export const LAC_PAPER: LacOptions = { iterations: 10_000, batchSize: 32, lr: 1e-3, evalEvery: 250, patience: 0, quantizeOutput: false };
 
 /** The default: at most 3,000 steps, stopped once the cache reconstruction stops improving for 400 steps. */
-export const LAC_FAST: LacOptions = { iterations: 3_000, batchSize: 32, lr: 1e-3, evalEvery: 100, patience: 4 };
+export const LAC_FAST: LacOptions = { iterations: 3_000, batchSize: 32, lr: 1e-3, evalEvery: 100, patience: 4, quantizeOutput: false };
 
 export function lacPreset(preset: Preset): LacOptions {
   return preset === 'paper' ? LAC_PAPER : LAC_FAST;

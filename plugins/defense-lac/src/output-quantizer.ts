@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { consumersOf, fakeQuant, isComputeNode, type CalibrationUnit, type QuantizedModel } from '@qcb/core';
+
+/**
+ * The activation quantizer that the unit's output meets in the deployed model: the input
+ * quantizer of the first conv/dense consuming it (the authors' MQBench units end at that
+ * `post_act_fake_quantize` node, so their reconstruction compares the quantized output
+ * with the full-precision one). Identity when no quantized conv/dense consumes the output
+ * (a unit ending before a residual add or a pooling).
+ */
+export function unitOutputQuantizer(work: QuantizedModel, unit: CalibrationUnit): (x: tf.Tensor) => tf.Tensor {
+  const graph = work.model.graph;
+  const consumers = consumersOf(graph).get(unit.output) ?? [];
+  for (const name of consumers) {
+    const node = work.model.node(name);
+    const params = work.parts.activations.get(name);
+    if (isComputeNode(node) && params && node.inputs[0] === unit.output) return (x) => fakeQuant(x, params);
+  }
+  return (x) => x;
+}
