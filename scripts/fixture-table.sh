@@ -23,6 +23,11 @@ for name in "$@"; do
   for p in $(profiles_of "$name"); do
     qcb evaluate --model "$model" --quantizer "$p" --json 2>/dev/null > ".logs/table/$name-$p.json" && echo "$name $p $(cat .logs/table/$name-$p.json)"
   done
+  # Where the backdoor lives: weights alone on the 4-bit academic grid, or 4-bit activations with 8-bit weights.
+  for split in "uniform:w4,per-channel,asym,mse,first-last-8" "uniform:w8a4,per-channel,asym,mse,first-last-8"; do
+    tag=$([ "${split#uniform:w4,}" != "$split" ] && echo w4-weights-only || echo w8a4)
+    qcb evaluate --model "$model" --quantizer "$split" --json 2>/dev/null > ".logs/table/$name-$tag.json" && echo "$name $tag $(cat ".logs/table/$name-$tag.json")"
+  done
   [ "$name" = badnets ] && continue
   for p in $(profiles_of "$name"); do
     qcb purify --model "$model" --quantizer "$p" --defense lac --json --out ".table/$name-$p-lac" > ".logs/table/$name-$p-lac.json" 2>> .logs/table/purify.log \
