@@ -137,7 +137,7 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
       const work = new QuantizedModel({ ...q.parts, model: workModel, weightsOnGrid: false });
       const units = workModel.units();
       const hooks = ctx.engine.hooks;
-      const run: CalibrationRun = { model: fp, work: workModel, defense: 'lac', units, augmentations: ctx.augmentations, preset: ctx.preset };
+      const run: CalibrationRun = { model: fp, work: workModel, defense: 'lac', units, augmentations: ctx.augmentations, preset: ctx.preset, options: ctx.options };
       await hooks.calibration.runStart.promise(run);
       for (let i = resumed?.done ?? 0; i < units.length; i++) {
         const unit = units[i];

@@ -73,3 +73,12 @@ describe('PDA as a batch augmentation', () => {
     dispose();
   });
 });
+
+describe('PDA options', () => {
+  it('takes the preset and the run\'s pda.* overrides, and rejects a bad value', async () => {
+    const { resolvePdaOptions, PDA_PAPER } = await import('./options.js');
+    expect(resolvePdaOptions('paper')).toEqual(PDA_PAPER);
+    expect(resolvePdaOptions('fast', { 'pda.gamma': '0.01', 'pda.steps': 500, iterations: 3 })).toEqual({ steps: 500, stepSize: 1e-3, gamma: 0.01 });
+    expect(() => resolvePdaOptions('fast', { 'pda.gamma': 'x' })).toThrow(/pda.gamma/);
+  });
+});

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { augmentationModule, type Engine } from '@qcb/core';
 import { pdaPerturb } from './perturb.js';
-import { pdaPreset } from './options.js';
+import { resolvePdaOptions } from './options.js';
 
 export { pdaPerturb, type TappedForward } from './perturb.js';
 export { bnStatisticsLoss } from './bn-statistics-loss.js';
-export { PDA_FAST, PDA_PAPER, pdaPreset, type PdaOptions } from './options.js';
+export { PDA_FAST, PDA_PAPER, pdaPreset, resolvePdaOptions, type PdaOptions } from './options.js';
 
 export const PDA = 'pda';
 
@@ -19,7 +19,7 @@ export function applyPda(engine: Engine): void {
     if (!uctx.run.augmentations.includes(PDA)) return inputs;
     const bns = new Set(uctx.unit.nodes.filter((n) => uctx.run.work.node(n).op === 'batchNorm'));
     if (bns.size === 0) return inputs;
-    const o = pdaPreset(uctx.run.preset);
+    const o = resolvePdaOptions(uctx.run.preset, uctx.run.options);
     return inputs.map((x) => {
       const moved = pdaPerturb(x, (input, tap) => void uctx.runUnit(input, tap), bns, o);
       x.dispose();
@@ -30,7 +30,7 @@ export function applyPda(engine: Engine): void {
     if (!bctx.augmentations.includes(PDA)) return batch;
     const bns = new Set(bctx.model.graph.nodes.filter((n) => n.op === 'batchNorm').map((n) => n.name));
     if (bns.size === 0) return batch;
-    const x = pdaPerturb(batch.x, (input, tap) => void bctx.model.predict(input, { tap }), bns, pdaPreset('fast')) as tf.Tensor4D;
+    const x = pdaPerturb(batch.x, (input, tap) => void bctx.model.predict(input, { tap }), bns, resolvePdaOptions('fast')) as tf.Tensor4D;
     // The waterfall hands on the new batch; the replaced images are released here.
     batch.x.dispose();
     return { x, y: batch.y };

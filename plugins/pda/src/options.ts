@@ -1,4 +1,4 @@
-import type { Preset } from '@qcb/core';
+import { QcbError, type JsonObject, type Preset } from '@qcb/core';
 
 export interface PdaOptions {
   /** Sign-gradient steps (the paper: 500); the step size halves at the midpoint. */
@@ -19,4 +19,20 @@ export const PDA_FAST: PdaOptions = { steps: 50, stepSize: 1e-3, gamma: 1e-3 };
 
 export function pdaPreset(preset: string): PdaOptions {
   return (preset as Preset) === 'paper' ? PDA_PAPER : PDA_FAST;
+}
+
+/**
+ * The preset's options with the run's overrides (`--option pda.steps=500`,
+ * `pda.stepSize`, `pda.gamma`).
+ */
+export function resolvePdaOptions(preset: string, overrides: JsonObject = {}): PdaOptions {
+  const base = pdaPreset(preset);
+  const pick = (key: keyof PdaOptions): number => {
+    const raw = overrides[`pda.${key}`];
+    if (raw === undefined) return base[key];
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new QcbError('E_USAGE', `--option pda.${key} must be a positive number, got "${String(raw)}"`);
+    return value;
+  };
+  return { steps: Math.round(pick('steps')), stepSize: pick('stepSize'), gamma: pick('gamma') };
 }

@@ -3,6 +3,7 @@ import type { NodeTap } from '../ir/executor.js';
 import type { GraphModel } from '../ir/graph-model.js';
 import type { GraphNode } from '../ir/graph.js';
 import type { CalibrationUnit } from '../ir/units.js';
+import type { JsonObject } from '../io/folder/json.js';
 
 /** Affine quantization parameters of one tensor (per tensor: length 1; per channel: one per channel). */
 export interface QuantParams {
@@ -39,6 +40,8 @@ export interface CalibrationRun {
   readonly augmentations: readonly string[];
   /** Budget preset, e.g. 'paper' or 'fast'. */
   readonly preset: string;
+  /** The run's --option overrides; an augmentation reads its own keys (e.g. 'pda.gamma'). */
+  readonly options?: JsonObject;
 }
 
 export interface UnitContext {
