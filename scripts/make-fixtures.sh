@@ -29,6 +29,9 @@ run() { # name, then the qcb arguments without --out
 # test/fixtures/models/README.md for why. PQBackdoor's 8-bit run reuses the 4-bit run's
 # stage 1 (quantization-aware against academic-w4a4), saved to $RUNS/pq-stage1.
 CLEAN=(--model test/fixtures/models/clean --data fashion-mnist --seed 0)
+# The academic weight grid alone (per-channel asymmetric MSE, first/last layer at 8 bits):
+# the paper's attacks quantize weights, not activations, in their quantized branch.
+W4_GRID=uniform:w4,per-channel,asym,mse,first-last-8
 
 pq_w4() {
   run pqbackdoor-w4 attack pqbackdoor --bits 4 "${CLEAN[@]}" --epochs 2 --option poisonRate=0.1 \
@@ -39,7 +42,9 @@ pq_w8() {
     --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
 }
 lane_a() {
-  run compartifact-w4 attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4
+  run compartifact-w4 attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=$W4_GRID
+  # Adaptive variant (beyond the paper's threat model): conditioned on 4-bit activations too.
+  run compartifact-w4-act attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4
   run compartifact-w8 attack compartifact --bits 8 "${CLEAN[@]}" --epochs 2 --option lr=0.01 --option quantizer=academic-w8a8
 }
 lane_b() {
