@@ -33,9 +33,15 @@ CLEAN=(--model test/fixtures/models/clean --data fashion-mnist --seed 0)
 # the paper's attacks quantize weights, not activations, in their quantized branch.
 W4_GRID=uniform:w4,per-channel,asym,mse,first-last-8
 
+# Stage 1 (quantization-aware against academic-w4a4, so that the backdoor survives 4-bit
+# activations) is kept as $RUNS/pq-stage1; stage 2 keeps the weights in their bins on the
+# academic weight grid and conditions the quantized branch on that grid alone.
 pq_w4() {
-  run pqbackdoor-w4 attack pqbackdoor --bits 4 "${CLEAN[@]}" --epochs 2 --option poisonRate=0.1 \
+  run pqbackdoor-w4-act attack pqbackdoor --bits 4 "${CLEAN[@]}" --epochs 2 --option poisonRate=0.1 \
     --option quantizer=academic-w4a4 --option grids= --option finetuneEpochs=1
+  [ -f "$RUNS/pq-stage1/model.json" ] || { echo "copy the stage-1 artifact of pqbackdoor-w4-act to $RUNS/pq-stage1 first"; return 1; }
+  run pqbackdoor-w4 attack pqbackdoor --bits 4 "${CLEAN[@]}" --option poisonRate=0.1 --option stage1Model="$RUNS/pq-stage1" \
+    --option quantizer=$W4_GRID --option grids= --option finetuneEpochs=1
 }
 pq_w8() {
   run pqbackdoor-w8 attack pqbackdoor --bits 8 "${CLEAN[@]}" --option stage1Model="$RUNS/pq-stage1" \
@@ -48,8 +54,7 @@ lane_a() {
   run compartifact-w8 attack compartifact --bits 8 "${CLEAN[@]}" --epochs 2 --option lr=0.01 --option quantizer=academic-w8a8
 }
 lane_b() {
-  pq_w4
-  [ -f "$RUNS/pq-stage1/model.json" ] || { echo "copy the stage-1 artifact of pqbackdoor-w4 to $RUNS/pq-stage1 first"; return 1; }
+  pq_w4 || return 1
   pq_w8
   run qu-anti-zation attack qu-anti-zation "${CLEAN[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8+academic-w4a4
   run badnets attack badnets "${CLEAN[@]}" --epochs 1 --option lr=0.01
