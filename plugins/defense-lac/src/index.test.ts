@@ -34,6 +34,27 @@ describe('LAC', () => {
     dispose();
   });
 
+  it('restarts from the best offset with half the step on a plateau, never ending worse than without', async () => {
+    const profile = { ...TEST_W4A4, name: 'w3a8', weights: { ...TEST_W4A4.weights, bits: 3 }, activations: { ...TEST_W4A4.activations!, bits: 8 }, firstLastAt8Bits: false };
+    const run = async (restarts: number): Promise<UnitReport[]> => {
+      const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 400, evalEvery: 10, patience: 2, restarts } });
+      const reports: UnitReport[] = [];
+      ctx.engine.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void reports.push(r));
+      const purified = await lac.run(ctx);
+      if ('parts' in purified) purified.model.dispose();
+      dispose();
+      return reports;
+    };
+    const plain = await run(0);
+    const restarted = await run(2);
+    // The first unit sees the same inputs in both runs: restarts only add steps after the
+    // plain run's stopping point, and keep the best offset seen.
+    expect(restarted[0].steps!).toBeGreaterThan(plain[0].steps!);
+    expect(restarted[0].finalLoss!).toBeLessThanOrEqual(plain[0].finalLoss!);
+    for (const r of restarted) expect(r.finalLoss!).toBeLessThanOrEqual(r.initialLoss!);
+    expect(restarted[0].finalLoss!).toBeLessThan(restarted[0].initialLoss!);
+  });
+
   it('takes another distance as a pluggable loss term, and other plugins can add terms', async () => {
     const names = new Set<string>();
     const l1 = createLac({ distance: (o, t) => tf.mean(tf.abs(tf.sub(o, t))) as tf.Scalar, termName: 'lac:l1' });

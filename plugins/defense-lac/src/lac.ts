@@ -15,7 +15,7 @@ export interface LacConfig {
   readonly termName?: string;
 }
 
-type NumericOption = 'iterations' | 'batchSize' | 'lr' | 'evalEvery' | 'patience';
+type NumericOption = 'iterations' | 'batchSize' | 'lr' | 'evalEvery' | 'patience' | 'restarts';
 
 function resolveOptions(ctx: DefenseContext): LacOptions {
   const base = lacPreset(ctx.preset);
@@ -24,6 +24,7 @@ function resolveOptions(ctx: DefenseContext): LacOptions {
   const flag = (k: keyof LacOptions): boolean => (o[k] === undefined ? Boolean(base[k]) : o[k] === true || o[k] === 'true' || o[k] === 1 || o[k] === '1');
   return {
     iterations: num('iterations'), batchSize: num('batchSize'), lr: num('lr'), evalEvery: num('evalEvery'), patience: num('patience'),
+    restarts: num('restarts'),
     quantizeOutput: flag('quantizeOutput'),
   };
 }
@@ -49,7 +50,9 @@ function correctUnit(
   const head = work.model.node(unit.head);
   const weight = head.params[weightParamOf(head)!];
   const alpha = tf.variable(tf.zerosLike(weight), true);
-  const optimizer = new Adam([alpha]);
+  let optimizer = new Adam([alpha]);
+  let lr = o.lr;
+  let restartsLeft = o.restarts;
   const distance = config.distance ?? squaredEuclidean;
   const termName = config.termName ?? 'lac:reconstruction';
   const transform = unitTransform(work, unit.head, alpha);
@@ -86,7 +89,7 @@ function correctUnit(
           const terms: LossTerm[] = hooks.loss.terms.call([{ name: termName, value: distance(out, y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
           return terms.map((t) => tf.mul(t.value, t.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
         }, [alpha]);
-        optimizer.step([grads[alpha.name]], o.lr);
+        optimizer.step([grads[alpha.name]], lr);
         return value.dataSync()[0];
       });
       idx.dispose();
@@ -101,7 +104,15 @@ function correctUnit(
           best.assign(alpha);
           sinceBest = 0;
         } else if (o.patience > 0 && ++sinceBest >= o.patience) {
-          break;
+          if (restartsLeft === 0) break;
+          // Plateau: Adam on a straight-through rounding wanders off its best point at this
+          // step size; go back to the best offset and continue with half the step.
+          restartsLeft--;
+          lr /= 2;
+          sinceBest = 0;
+          alpha.assign(best);
+          optimizer.dispose();
+          optimizer = new Adam([alpha]);
         }
       }
     }

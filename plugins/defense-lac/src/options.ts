@@ -10,6 +10,11 @@ export interface LacOptions {
   /** Stop a unit after this many scorings without a better one (0: never stop early). */
   readonly patience: number;
   /**
+   * On a plateau (`patience` scorings without a better offset) restart from the best
+   * offset with half the learning rate, this many times, before stopping.
+   */
+  readonly restarts: number;
+  /**
    * Compare the unit's output after the activation quantizer that the next conv/dense
    * applies to it, as the authors' units (which end at that quantizer) do.
    */
@@ -17,10 +22,10 @@ export interface LacOptions {
 }
 
 /** The authors' budget: 10,000 Adam steps per unit on batches of 32 from 1,024 cached samples. */
-export const LAC_PAPER: LacOptions = { iterations: 10_000, batchSize: 32, lr: 1e-3, evalEvery: 250, patience: 0, quantizeOutput: false };
+export const LAC_PAPER: LacOptions = { iterations: 10_000, batchSize: 32, lr: 1e-3, evalEvery: 250, patience: 0, restarts: 0, quantizeOutput: false };
 
 /** The default: at most 3,000 steps, stopped once the cache reconstruction stops improving for 400 steps. */
-export const LAC_FAST: LacOptions = { iterations: 3_000, batchSize: 32, lr: 1e-3, evalEvery: 100, patience: 4, quantizeOutput: false };
+export const LAC_FAST: LacOptions = { iterations: 3_000, batchSize: 32, lr: 1e-3, evalEvery: 100, patience: 4, restarts: 0, quantizeOutput: false };
 
 export function lacPreset(preset: Preset): LacOptions {
   return preset === 'paper' ? LAC_PAPER : LAC_FAST;
