@@ -47,6 +47,10 @@ describe('qcb purify', () => {
     expect((await runCli(['purify', '--model', infected, '--defense', 'nad', '--out', out])).stderr).toMatch(/unknown defense "nad" \(available: lac\)/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'mixup', '--out', out])).stderr).toMatch(/unknown augmentation "mixup" \(available: pda\)/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--preset', 'slow', '--out', out])).stderr).toMatch(/--preset must be fast or paper/);
+    const typo = await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'pda', '--option', 'patince=8', '--out', out]);
+    expect(typo.stderr).toMatch(/unknown option "patince" \(options: iterations, batchSize, lr, evalEvery, patience, restarts, quantizeOutput, pda.steps, pda.stepSize, pda.gamma\)/);
+    expect(typo.code).toBe(2);
+    expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--option', 'pda.gamma=0.01', '--out', out])).stderr).toMatch(/unknown option "pda.gamma"/);
     const q = join(dir, 'q');
     expect((await runCli(['quantize', '--model', infected, '--quantizer', 'academic-w4a4', '--out', q])).code).toBe(0);
     const twice = await runCli(['purify', '--model', q, '--defense', 'lac', '--out', out]);

@@ -4,7 +4,7 @@ import {
   type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
-import { lacPreset, type LacOptions } from './options.js';
+import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
 import { cacheUnitInputs, cacheUnitTargets } from './unit-cache.js';
 import { unitOutputQuantizer } from './output-quantizer.js';
 
@@ -139,6 +139,7 @@ function correctUnit(
 export function createLac(config: LacConfig = {}): DefenseDefinition {
   return {
     operatesOn: 'quantized',
+    optionKeys: Object.keys(LAC_FAST),
     async run(ctx) {
       const o = resolveOptions(ctx);
       const q = ctx.quantized;

@@ -37,4 +37,4 @@ export function applyPda(engine: Engine): void {
   });
 }
 
-export default augmentationModule(PDA, 'PDA: moves inputs towards the BN running statistics (per unit with LAC, or per training batch)', applyPda);
+export default augmentationModule(PDA, 'PDA: moves inputs towards the BN running statistics (per unit with LAC, or per training batch)', applyPda, ['pda.steps', 'pda.stepSize', 'pda.gamma']);

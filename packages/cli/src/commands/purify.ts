@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  GraphModel, QcbError, defenderBatches, defenderSubset, defenseEffectivenessRating, loadModel, progressBar, quantizeModel, resolveQuantizer,
+  GraphModel, QcbError, checkDefenseOptionKeys, defenderBatches, defenderSubset, defenseEffectivenessRating, loadModel, progressBar, quantizeModel, resolveQuantizer,
   saveModel, saveQuantizedModel, type DefenseCheckpoint, type DefenseContext, type DefenseProgress, type JsonObject, type Preset, type Progress, type QuantizedModel,
 } from '@qcb/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -105,8 +105,9 @@ export const purifyCommand: Command = {
     const engine = await createEngine(globals, io.cwd);
     const defense = engine.plugin('defense', defenseName).definition;
     const augmentations = (args.values['augment'] as string[] | undefined) ?? [];
-    for (const a of augmentations) engine.plugin('augmentation', a);
+    const augmentationPlugins = augmentations.map((a) => engine.plugin('augmentation', a));
     const options = defenseOptions(args);
+    checkDefenseOptionKeys(options, defense, augmentationPlugins);
     await selectBackend(globals);
     const subject: Subject = await loadSubject(args, engine, io.cwd);
     const extra: GraphModel[] = [];

@@ -3,6 +3,8 @@ import type { AugmentationPlugin, DefensePlugin } from '../kernel/plugin.js';
 import type { Engine } from '../kernel/engine.js';
 import { TOKENS, sid } from '../kernel/tokens.js';
 import type { DefenseDefinition } from './defense-plugin.js';
+import type { JsonObject } from '../io/folder/index.js';
+import { QcbError } from '../errors.js';
 
 /** The ContainerModule a defense package default-exports. */
 export function defenseModule(name: string, description: string, definition: DefenseDefinition): ContainerModule {
@@ -21,9 +23,22 @@ export function defenseModule(name: string, description: string, definition: Def
 }
 
 /** The ContainerModule of an augmentation: `apply` taps the hooks it augments. */
-export function augmentationModule(name: string, description: string, apply: (engine: Engine) => void): ContainerModule {
-  const plugin: AugmentationPlugin = { kind: 'augmentation', name, description, apply };
+export function augmentationModule(name: string, description: string, apply: (engine: Engine) => void, optionKeys?: readonly string[]): ContainerModule {
+  const plugin: AugmentationPlugin = { kind: 'augmentation', name, description, apply, ...(optionKeys ? { optionKeys } : {}) };
   return new ContainerModule(({ bind }) => {
     bind(sid(TOKENS.Augmentation)).toConstantValue(plugin);
   });
+}
+
+/**
+ * Checks --option keys against those the defense and augmentations declare; silent when
+ * any of them declares none (a third-party plugin may read keys we cannot know).
+ */
+export function checkDefenseOptionKeys(options: JsonObject, defense: DefenseDefinition, augmentations: readonly AugmentationPlugin[]): void {
+  const declared = [defense.optionKeys, ...augmentations.map((a) => a.optionKeys)];
+  if (declared.some((k) => k === undefined)) return;
+  const known = new Set(declared.flatMap((k) => k ?? []));
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new QcbError('E_USAGE', `unknown option "${key}" (options: ${[...known].join(', ')})`);
+  }
 }

@@ -50,5 +50,11 @@ export interface DefenseContext {
 export interface DefenseDefinition {
   /** 'quantized': corrects the quantized model (LAC); 'full-precision': repairs fp, then it is quantized. */
   readonly operatesOn: 'quantized' | 'full-precision';
+  /**
+   * The `--option` keys the defense reads. When the defense and every selected
+   * augmentation declare theirs, `qcb purify` rejects any other key (a typo is an error,
+   * not a silently ignored setting).
+   */
+  readonly optionKeys?: readonly string[];
   run(ctx: DefenseContext): Promise<QuantizedModel | GraphModel>;
 }

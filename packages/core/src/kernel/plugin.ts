@@ -29,7 +29,11 @@ export interface QuantizerPlugin extends NamedPlugin<'quantizer'> {
 export interface DefensePlugin extends NamedPlugin<'defense'> {
   readonly definition: DefenseDefinition;
 }
-export type AugmentationPlugin = NamedPlugin<'augmentation'>;
+/** An augmentation (`qcb purify --augment <name>`). */
+export interface AugmentationPlugin extends NamedPlugin<'augmentation'> {
+  /** The `--option` keys it reads (e.g. 'pda.gamma'); absent: not declared, nothing checked. */
+  readonly optionKeys?: readonly string[];
+}
 /** An attack (`qcb attack <name>`): a definition the attack command runs. */
 export interface AttackPlugin extends NamedPlugin<'attack'> {
   readonly definition: AttackDefinition;
