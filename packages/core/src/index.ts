@@ -20,6 +20,7 @@ export * from './kernel/hook-types.js';
 export * from './kernel/hooks.js';
 export * from './kernel/engine.js';
 export * from './kernel/plugin-loader.js';
+export * from './kernel/plugin-options.js';
 export * from './train/classification-step.js';
 export * from './runtime/backend.js';
 export * from './data/index.js';

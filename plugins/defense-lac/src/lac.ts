@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, cloneGraph, mulberry32, weightParamOf,
+  Adam, GraphModel, QuantizedModel, cloneGraph, mulberry32, weightParamOf, withOverrides,
   type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
@@ -15,18 +15,11 @@ export interface LacConfig {
   readonly termName?: string;
 }
 
-type NumericOption = 'iterations' | 'batchSize' | 'lr' | 'evalEvery' | 'patience' | 'restarts';
-
+/** The preset's options with the --option overrides LAC reads (the run's other keys belong to augmentations). */
 function resolveOptions(ctx: DefenseContext): LacOptions {
   const base = lacPreset(ctx.preset);
-  const o = ctx.options;
-  const num = (k: NumericOption): number => (o[k] === undefined ? base[k] : Number(o[k]));
-  const flag = (k: keyof LacOptions): boolean => (o[k] === undefined ? Boolean(base[k]) : o[k] === true || o[k] === 'true' || o[k] === 1 || o[k] === '1');
-  return {
-    iterations: num('iterations'), batchSize: num('batchSize'), lr: num('lr'), evalEvery: num('evalEvery'), patience: num('patience'),
-    restarts: num('restarts'),
-    quantizeOutput: flag('quantizeOutput'),
-  };
+  const own = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => k in base));
+  return withOverrides(base, own);
 }
 
 /** Weights of every compute node fake-quantized with the frozen grids; the head's as Q(W + alpha). */
