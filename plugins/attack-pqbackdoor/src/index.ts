@@ -4,8 +4,10 @@ import {
   type AttackContext, type AttackDefinition, type AttackRecord, type Batch,
 } from '@qcb/core';
 import { StageTwoProjection, type PqGrid } from './projection.js';
+import { snapToProfileGrid } from './snap.js';
 
 export { StageTwoProjection, type PqGrid } from './projection.js';
+export { snapToProfileGrid, type SnapReport } from './snap.js';
 
 /** PQBackdoor (Ma et al. 2023, "Quantization backdoors to deep learning commercial frameworks"). */
 export interface PqBackdoorOptions {
@@ -37,6 +39,13 @@ export interface PqBackdoorOptions {
    * either way).
    */
   readonly keepGrid: string;
+  /**
+   * Before stage 2, move every stage-1 kernel onto the quantizer's grid with a min-max range
+   * (its own quantization), so that an MSE observer's choice stays put (see snap.ts). Needs a quantizer.
+   */
+  readonly snap: boolean;
+  /** Share of each rounding bin stage 2 may use around the weight's level (1: the whole bin). */
+  readonly binShare: number;
 }
 
 export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
@@ -50,6 +59,8 @@ export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
   stage1Model: '',
   quantizer: '',
   keepGrid: 'loss',
+  snap: false,
+  binShare: 1,
 };
 
 /** Copies every parameter of `from` into the same-named node parameters of `to`. */
@@ -87,6 +98,8 @@ export const pqBackdoor: AttackDefinition = {
     }
     if (!profile && grids.length === 0) throw new QcbError('E_USAGE', 'stage 2 needs grids to keep: give grids or a quantizer');
     if (o.keepGrid !== 'loss' && o.keepGrid !== 'observer') throw new QcbError('E_USAGE', `keepGrid must be loss or observer, got "${o.keepGrid}"`);
+    if (o.snap && !profile) throw new QcbError('E_USAGE', 'snap moves the stage-1 weights onto a quantizer\'s grid: give --option quantizer=<profile>');
+    if (!(o.binShare > 0 && o.binShare <= 1)) throw new QcbError('E_USAGE', `binShare must be in (0, 1], got ${o.binShare}`);
     const simulated = profile ? new ProfileFakeQuant(ctx.model, profile) : undefined;
     const stage1Loss = (batch: Batch): tf.Scalar => {
       if (!simulated) return crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y);
@@ -118,7 +131,13 @@ export const pqBackdoor: AttackDefinition = {
     }
     // Stage 2: unlearn the backdoor in full precision (triggered images keep their true
     // labels), BN frozen, projected back into the stage-1 rounding bins after every step.
-    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile, { observerGuard: o.keepGrid === 'observer' });
+    if (o.snap && profile) {
+      const snapped = snapToProfileGrid(stage1, profile);
+      ctx.log(`stage 2: stage-1 kernels snapped onto the ${profile.name} grid (its observer keeps ${snapped.observerAgrees} of ${snapped.channels} channel grids)`);
+    }
+    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile, { observerGuard: o.keepGrid === 'observer', binShare: o.binShare });
+    // Start inside the box (a no-op unless the stage-1 kernels were snapped; a resumed run is inside already).
+    projection.apply();
     const n = (t: tf.Tensor): number => t.shape[0] / 2;
     const stage2Loss = (batch: Batch): tf.Scalar => {
       const fp = crossEntropy(ctx.model.predict(batch.x), batch.y);

@@ -58,17 +58,17 @@ function withChannelsLastRange<R>(node: GraphNode, w: tf.Tensor, f: (view: tf.Te
   return out!;
 }
 
-/** Half a bin, slightly shrunk so that float error cannot cross a rounding boundary. */
-const HALF_BIN = 0.5 - 1e-3;
+/** Kept short of the bin's edge so that float error cannot cross a rounding boundary. */
+const EDGE_MARGIN = 1e-3;
 
 /** How often the profile guard halves a channel's step before it drops the step. */
 const GUARD_HALVINGS = 3;
 
-function binBounds(w: tf.Tensor, p: QuantParams): [tf.Tensor, tf.Tensor] {
+function binBounds(w: tf.Tensor, p: QuantParams, half: number): [tf.Tensor, tf.Tensor] {
   const scale = p.axis === null ? tf.scalar(p.scale[0]) : tf.tensor1d(p.scale);
   const zp = p.axis === null ? tf.scalar(p.zeroPoint[0]) : tf.tensor1d(p.zeroPoint);
   const level = tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(w, scale)), zp), p.qmin, p.qmax), zp);
-  return [tf.mul(tf.sub(level, HALF_BIN), scale), tf.mul(tf.add(level, HALF_BIN), scale)];
+  return [tf.mul(tf.sub(level, half), scale), tf.mul(tf.add(level, half), scale)];
 }
 
 interface ChannelRange {
@@ -102,8 +102,15 @@ export class StageTwoProjection {
   /** Whether apply() also keeps the profile's observer choice (see ProfileGuard). */
   private readonly observerGuard: boolean;
 
-  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile, options: { observerGuard?: boolean } = {}) {
+  /**
+   * `binShare`: the share of each rounding bin a weight may use around its level (1: the
+   * whole bin, PQBackdoor's box; less keeps an MSE observer's choice, see snap.ts).
+   */
+  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile, options: { observerGuard?: boolean; binShare?: number } = {}) {
     this.observerGuard = options.observerGuard ?? true;
+    const share = options.binShare ?? 1;
+    if (!(share > 0 && share <= 1)) throw new RangeError(`binShare must be in (0, 1], got ${share}`);
+    const half = share / 2 - EDGE_MARGIN;
     const computeNodes = stage1.graph.nodes.filter(isComputeNode);
     const batchNorms = profile?.foldBatchNorm ? followingBatchNorms(stage1) : new Map();
     for (const node of model.graph.nodes) {
@@ -120,10 +127,10 @@ export class StageTwoProjection {
         const all = Math.max(...r.absMax);
         // Bounds per entry, on the kernel's channels-last view; the box is their intersection.
         const bounds: Array<[tf.Tensor, tf.Tensor]> = [];
-        const channelBins = (p: QuantParams): void => void bounds.push([0, 1].map((i) => withChannelsLast(node, w1, (v) => binBounds(v, p)[i])) as [tf.Tensor, tf.Tensor]);
+        const channelBins = (p: QuantParams): void => void bounds.push([0, 1].map((i) => withChannelsLast(node, w1, (v) => binBounds(v, p, half)[i])) as [tf.Tensor, tf.Tensor]);
         for (const g of grids) {
           if (g === 'per-channel-sym') channelBins(paramsFromRange(r.absMax.map((a) => -a), r.absMax, gridFor(bits, true), true, -1));
-          else if (g === 'per-tensor-sym') bounds.push(binBounds(w1, paramsFromRange([-all], [all], gridFor(bits, true), true, null)));
+          else if (g === 'per-tensor-sym') bounds.push(binBounds(w1, paramsFromRange([-all], [all], gridFor(bits, true), true, null), half));
           else if (g === 'per-channel-asym') channelBins(paramsFromRange(r.min, r.max, gridFor(bits, false), false, -1));
           else {
             const grid = gridFor(bits, false);
@@ -140,7 +147,7 @@ export class StageTwoProjection {
           const folded = factor ? withChannelsLast(node, w1, (v) => tf.mul(v, factor)) : w1;
           const params = profileParams(node, folded, profile, profileBits);
           // Bins on the folded kernel, unfolded (a negative factor swaps the bounds).
-          const [flo, fhi] = [0, 1].map((i) => withChannelsLast(node, folded, (v) => binBounds(v, params)[i]));
+          const [flo, fhi] = [0, 1].map((i) => withChannelsLast(node, folded, (v) => binBounds(v, params, half)[i]));
           const [ulo, uhi] = factor ? [flo, fhi].map((b) => withChannelsLast(node, b, (v) => tf.div(v, factor))) : [flo, fhi];
           bounds.push([tf.minimum(ulo, uhi), tf.maximum(ulo, uhi)]);
           guard = { profile, bits: profileBits, factor, params, lastValid: tf.keep(tf.clone(w1)) };
