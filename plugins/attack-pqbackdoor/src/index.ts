@@ -46,6 +46,12 @@ export interface PqBackdoorOptions {
   readonly snap: boolean;
   /** Share of each rounding bin stage 2 may use around the weight's level (1: the whole bin). */
   readonly binShare: number;
+  /**
+   * With a quantizer: bound each channel's root-mean-square move from its stage-1 weights to
+   * this many grid steps and keep it from shrinking the channel (0: off), so that an MSE
+   * observer keeps the snapped grid while single weights still use their whole bin.
+   */
+  readonly binRms: number;
 }
 
 export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
@@ -61,6 +67,7 @@ export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
   keepGrid: 'loss',
   snap: false,
   binShare: 1,
+  binRms: 0,
 };
 
 /** Copies every parameter of `from` into the same-named node parameters of `to`. */
@@ -100,6 +107,8 @@ export const pqBackdoor: AttackDefinition = {
     if (o.keepGrid !== 'loss' && o.keepGrid !== 'observer') throw new QcbError('E_USAGE', `keepGrid must be loss or observer, got "${o.keepGrid}"`);
     if (o.snap && !profile) throw new QcbError('E_USAGE', 'snap moves the stage-1 weights onto a quantizer\'s grid: give --option quantizer=<profile>');
     if (!(o.binShare > 0 && o.binShare <= 1)) throw new QcbError('E_USAGE', `binShare must be in (0, 1], got ${o.binShare}`);
+    if (!(o.binRms >= 0)) throw new QcbError('E_USAGE', `binRms must be at least 0, got ${o.binRms}`);
+    if (o.binRms > 0 && !profile) throw new QcbError('E_USAGE', 'binRms bounds moves on a quantizer\'s grid: give --option quantizer=<profile>');
     const simulated = profile ? new ProfileFakeQuant(ctx.model, profile) : undefined;
     const stage1Loss = (batch: Batch): tf.Scalar => {
       if (!simulated) return crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y);
@@ -135,7 +144,7 @@ export const pqBackdoor: AttackDefinition = {
       const snapped = snapToProfileGrid(stage1, profile);
       ctx.log(`stage 2: stage-1 kernels snapped onto the ${profile.name} grid (its observer keeps ${snapped.observerAgrees} of ${snapped.channels} channel grids)`);
     }
-    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile, { observerGuard: o.keepGrid === 'observer', binShare: o.binShare });
+    const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile, { observerGuard: o.keepGrid === 'observer', binShare: o.binShare, binRms: o.binRms });
     // Start inside the box (a no-op unless the stage-1 kernels were snapped; a resumed run is inside already).
     projection.apply();
     const n = (t: tf.Tensor): number => t.shape[0] / 2;

@@ -101,13 +101,17 @@ export class StageTwoProjection {
   private readonly restore: Array<[tf.Variable, tf.Tensor]> = [];
   /** Whether apply() also keeps the profile's observer choice (see ProfileGuard). */
   private readonly observerGuard: boolean;
+  /** Root-mean-square bound on each channel's move from its stage-1 weights, in steps of the profile grid (0: none). */
+  private readonly binRms: number;
 
   /**
    * `binShare`: the share of each rounding bin a weight may use around its level (1: the
    * whole bin, PQBackdoor's box; less keeps an MSE observer's choice, see snap.ts).
    */
-  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile, options: { observerGuard?: boolean; binShare?: number } = {}) {
+  constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile, options: { observerGuard?: boolean; binShare?: number; binRms?: number } = {}) {
     this.observerGuard = options.observerGuard ?? true;
+    this.binRms = options.binRms ?? 0;
+    if (!(this.binRms >= 0)) throw new RangeError(`binRms must be at least 0, got ${this.binRms}`);
     const share = options.binShare ?? 1;
     if (!(share > 0 && share <= 1)) throw new RangeError(`binShare must be in (0, 1], got ${share}`);
     const half = share / 2 - EDGE_MARGIN;
@@ -168,10 +172,50 @@ export class StageTwoProjection {
     tf.tidy(() => {
       for (const [v, original] of this.restore) v.assign(original);
       for (const b of this.boxes) {
-        b.variable.assign(tf.where(b.pinned, b.original, tf.minimum(tf.maximum(b.variable, b.lower), b.upper)));
+        b.variable.assign(this.clampToBox(b, b.variable));
+        if (this.binRms > 0 && b.guard) b.variable.assign(this.keepObserverMargin(b, b.guard));
       }
     });
     if (this.observerGuard) for (const b of this.boxes) if (b.guard) this.keepProfileGrid(b, b.guard);
+  }
+
+  private clampToBox(b: KernelBox, w: tf.Tensor): tf.Tensor {
+    return tf.where(b.pinned, b.original, tf.minimum(tf.maximum(w, b.lower), b.upper));
+  }
+
+  /**
+   * Keeps an MSE observer's choice without the guard's step cuts, for kernels snapped onto
+   * the grid (snap.ts): a grid scores the squared distance of the weights from its levels,
+   * so the snapped grid stays the best while (a) each channel's move from its levels has a
+   * root-mean-square below `binRms` steps (an unrelated grid scores about step^2 / 12 per
+   * weight, i.e. 0.29 steps rms) and (b) the move does not shrink the channel along its own
+   * weights (sum of w1 * d >= 0), the direction in which the next smaller candidate range
+   * gains. Alternates the half-space and the box, then scales the move into the ball (which
+   * keeps both).
+   */
+  private keepObserverMargin(b: KernelBox, g: ProfileGuard): tf.Tensor {
+    const w1 = b.original;
+    const perChannel = g.params.axis !== null;
+    const sum = (t: tf.Tensor): tf.Tensor => (perChannel ? tf.sum(t, [...Array(t.rank - 1).keys()]) : tf.sum(t));
+    const step = tf.div(perChannel ? tf.tensor1d(g.params.scale) : tf.scalar(g.params.scale[0]), g.factor ? tf.abs(g.factor) : 1);
+    const onView = (w: tf.Tensor, f: (view: tf.Tensor, w1View: tf.Tensor) => tf.Tensor): tf.Tensor =>
+      withChannelsLast(b.node, w, (view) => f(view, withChannelsLast(b.node, w1, (v) => v)));
+    let w: tf.Tensor = b.variable;
+    for (let i = 0; i < 3; i++) {
+      w = onView(w, (view, w1View) => {
+        const d = tf.sub(view, w1View);
+        const shrink = tf.minimum(tf.div(sum(tf.mul(w1View, d)), tf.maximum(sum(tf.square(w1View)), 1e-30)), 0);
+        return tf.sub(view, tf.mul(shrink, w1View));
+      });
+      w = this.clampToBox(b, w);
+    }
+    return onView(w, (view, w1View) => {
+      const d = tf.sub(view, w1View);
+      const count = d.size / (perChannel ? d.shape[d.rank - 1] : 1);
+      const rms = tf.sqrt(tf.div(sum(tf.square(d)), count));
+      const factor = tf.minimum(tf.div(tf.mul(step, this.binRms), tf.maximum(rms, 1e-30)), 1);
+      return tf.add(w1View, tf.mul(d, factor));
+    });
   }
 
   /**

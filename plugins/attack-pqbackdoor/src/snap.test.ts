@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel, cloneGraph, initBackend, parseGenericSpec, quantizeModel, weightParamOf } from '@qcb/core';
+import { GraphModel, cloneGraph, initBackend, parseGenericSpec, quantizeModel, weightGridParams, weightParamOf } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { StageTwoProjection } from './projection.js';
@@ -56,5 +56,40 @@ describe('snapToProfileGrid', () => {
     const part = shortened(0.5);
     expect(whole).toBeGreaterThan(0);
     expect(part).toBeLessThan(whole);
+  });
+
+  it('with a bound on each channel\'s rms move, keeps the MSE observer on the snapped grid while single weights use their whole bin', () => {
+    const changedGrids = (binRms: number): { changed: number; widest: number } => {
+      const stage1 = tiny(6);
+      snapToProfileGrid(stage1, W8_MSE);
+      const model = new GraphModel(cloneGraph(stage1.graph));
+      const projection = new StageTwoProjection(model, stage1, 8, [], W8_MSE, { observerGuard: false, binRms });
+      for (let i = 0; i < 5; i++) {
+        // Steps that concentrate on a tenth of the weights, as a gradient does on the ones that matter.
+        tf.tidy(() => model.variables(() => true).forEach((v, j) => {
+          const some = tf.cast(tf.less(tf.randomUniform(v.shape, 0, 1, 'float32', 30 * i + j), 0.1), 'float32');
+          v.assign(tf.add(v, tf.mul(some, tf.randomNormal(v.shape, 0, 0.05, 'float32', 20 * i + j))));
+        }));
+        projection.apply();
+      }
+      let changed = 0;
+      let widest = 0;
+      const [after, before] = [kernels(model), kernels(stage1)];
+      after.forEach((k, i) => {
+        const p = weightGridParams(k, W8_MSE, 8);
+        const q = weightGridParams(before[i], W8_MSE, 8);
+        changed += Array.from(p.scale, (s, c) => Math.abs(s - q.scale[c]) > 1e-6 * s || p.zeroPoint[c] !== q.zeroPoint[c]).filter(Boolean).length;
+        widest = Math.max(widest, tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(k, before[i])), tf.tensor1d(q.scale))).dataSync()[0]));
+      });
+      projection.dispose();
+      model.dispose();
+      stage1.dispose();
+      return { changed, widest };
+    };
+    const free = changedGrids(0);
+    const bounded = changedGrids(0.25);
+    expect(free.changed).toBeGreaterThan(0);
+    expect(bounded.changed).toBe(0);
+    expect(bounded.widest).toBeGreaterThan(0.4);
   });
 });
