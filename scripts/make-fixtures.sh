@@ -47,6 +47,23 @@ pq_w8() {
   run pqbackdoor-w8 attack pqbackdoor --bits 8 "${CLEAN[@]}" --option stage1Model="$RUNS/pq-stage1" \
     --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
 }
+# Session 4 probes of the 8-bit weight grid (not fixtures; `make-fixtures.sh pq8-probes`):
+# the MSE observer made exact by snapping, and the ceiling of the 8-bit box on the exact
+# min-max grid (see plugins/attack-pqbackdoor/README.md, "8 bits"). Evaluate each with
+# `qcb evaluate --model $RUNS/<name> [--quantizer academic-w8a8 | <its quantizer>]`.
+probe() { # like run, but the model stays in $RUNS (not a fixture)
+  local name=$1; shift
+  [ -f "$RUNS/$name/model.json" ] && [ ! -d "$RUNS/$name.checkpoint" ] && { echo "$name: done earlier"; return 0; }
+  qcb "$@" --out "$RUNS/$name" >> ".logs/probe-$name.log" 2>&1 && echo "$name: done" || { echo "$name: failed or interrupted"; return 1; }
+}
+pq_w8_probes() {
+  local W8_MSE=uniform:w8,per-channel,asym,mse W8_MINMAX=uniform:w8,per-channel,asym,minmax
+  local common=(--bits 8 "${CLEAN[@]}" --option grids= --option keepGrid=observer --option stage2Lr=0.01)
+  probe pq8-mse-guard attack pqbackdoor "${common[@]}" --option stage1Model="$RUNS/pq-stage1" --option quantizer=$W8_MSE --option finetuneEpochs=1
+  probe pq8-snap attack pqbackdoor "${common[@]}" --option stage1Model="$RUNS/pq-stage1" --option quantizer=$W8_MSE --option snap=true --option finetuneEpochs=1
+  probe pq8-minmax attack pqbackdoor "${common[@]}" --option stage1Model="$RUNS/pq-stage1" --option quantizer=$W8_MINMAX --option finetuneEpochs=2
+  probe pq8-bn-minmax attack pqbackdoor "${common[@]}" --option stage1Model=test/fixtures/models/badnets --option quantizer=$W8_MINMAX --option finetuneEpochs=2
+}
 lane_a() {
   run compartifact-w4 attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=$W4_GRID
   # Adaptive variant (beyond the paper's threat model): conditioned on 4-bit activations too.
@@ -67,5 +84,6 @@ lane_b() {
 case ${1:-both} in
   a) lane_a ;;
   b) lane_b ;;
+  pq8-probes) pq_w8_probes ;;
   *) lane_a & lane_b & wait ;;
 esac
