@@ -198,8 +198,10 @@ export class StageTwoProjection {
     const perChannel = g.params.axis !== null;
     const sum = (t: tf.Tensor): tf.Tensor => (perChannel ? tf.sum(t, [...Array(t.rank - 1).keys()]) : tf.sum(t));
     const step = tf.div(perChannel ? tf.tensor1d(g.params.scale) : tf.scalar(g.params.scale[0]), g.factor ? tf.abs(g.factor) : 1);
+    // The same channels-last view withChannelsLast hands to its callback (depthwise: [kh, kw, c * m]).
+    const w1View = b.node.op === 'depthwiseConv2d' ? tf.reshape(w1, [w1.shape[0], w1.shape[1] as number, -1]) : w1;
     const onView = (w: tf.Tensor, f: (view: tf.Tensor, w1View: tf.Tensor) => tf.Tensor): tf.Tensor =>
-      withChannelsLast(b.node, w, (view) => f(view, withChannelsLast(b.node, w1, (v) => v)));
+      withChannelsLast(b.node, w, (view) => f(view, w1View));
     let w: tf.Tensor = b.variable;
     for (let i = 0; i < 3; i++) {
       w = onView(w, (view, w1View) => {
