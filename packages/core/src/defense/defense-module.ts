@@ -4,7 +4,7 @@ import type { Engine } from '../kernel/engine.js';
 import { TOKENS, sid } from '../kernel/tokens.js';
 import type { DefenseDefinition } from './defense-plugin.js';
 import type { JsonObject } from '../io/folder/index.js';
-import { QcbError } from '../errors.js';
+import { unknownOptionError } from '../kernel/plugin-options.js';
 
 /** The ContainerModule a defense package default-exports. */
 export function defenseModule(name: string, description: string, definition: DefenseDefinition): ContainerModule {
@@ -39,6 +39,6 @@ export function checkDefenseOptionKeys(options: JsonObject, defense: DefenseDefi
   if (declared.some((k) => k === undefined)) return;
   const known = new Set(declared.flatMap((k) => k ?? []));
   for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new QcbError('E_USAGE', `unknown option "${key}" (options: ${[...known].join(', ')})`);
+    if (!known.has(key)) throw unknownOptionError(key, [...known]);
   }
 }

@@ -1,5 +1,10 @@
 import { QcbError } from '../errors.js';
 
+/** The usage error for an --option key no plugin reads, listing the keys that are read. */
+export function unknownOptionError(key: string, known: readonly string[]): QcbError {
+  return new QcbError('E_USAGE', `unknown option "${key}" (options: ${known.join(', ')})`);
+}
+
 function parseFlag(key: string, v: unknown): boolean {
   if (v === true || v === 'true' || v === 1 || v === '1') return true;
   if (v === false || v === 'false' || v === 0 || v === '0') return false;
@@ -13,7 +18,7 @@ function parseFlag(key: string, v: unknown): boolean {
 export function withOverrides<T extends object>(defaults: T, overrides: Record<string, unknown>): T {
   const out: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
   for (const [k, v] of Object.entries(overrides)) {
-    if (!(k in defaults)) throw new QcbError('E_USAGE', `unknown option "${k}" (options: ${Object.keys(defaults).join(', ')})`);
+    if (!(k in defaults)) throw unknownOptionError(k, Object.keys(defaults));
     const d = (defaults as Record<string, unknown>)[k];
     if (typeof d === 'boolean') out[k] = parseFlag(k, v);
     else out[k] = typeof d === 'number' ? Number(v) : v;

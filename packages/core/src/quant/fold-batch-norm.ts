@@ -3,10 +3,9 @@ import { GraphModel } from '../ir/graph-model.js';
 import type { Graph, GraphNode } from '../ir/graph.js';
 import type { BatchNormAttrs, Conv2DAttrs, DenseAttrs, DepthwiseConv2DAttrs } from '../ir/ops/index.js';
 import { consumersOf } from '../ir/units.js';
+import { WEIGHT_PARAM, withChannelsLast } from './weight-view.js';
 
 type Foldable = Conv2DAttrs | DepthwiseConv2DAttrs | DenseAttrs;
-
-const KERNEL: Readonly<Record<string, string>> = { conv2d: 'kernel', depthwiseConv2d: 'depthwiseKernel', dense: 'kernel' };
 
 /**
  * Folds every BN that directly follows a conv, depthwise conv or dense (with no activation
@@ -19,7 +18,7 @@ export function foldBatchNorm(model: GraphModel): GraphModel {
   const byName = new Map(graph.nodes.map((n) => [n.name, n]));
   const foldInto = new Map<string, GraphNode<BatchNormAttrs>>();
   for (const node of graph.nodes) {
-    if (!(node.op in KERNEL) || (node.attrs as Foldable).activation !== 'linear') continue;
+    if (!(node.op in WEIGHT_PARAM) || (node.attrs as Foldable).activation !== 'linear') continue;
     const next = consumers.get(node.name)!;
     const bn = next.length === 1 ? byName.get(next[0])! : undefined;
     if (bn?.op === 'batchNorm') foldInto.set(node.name, bn as GraphNode<BatchNormAttrs>);
@@ -36,7 +35,7 @@ export function foldBatchNorm(model: GraphModel): GraphModel {
       nodes.push({ ...node, inputs, params });
       continue;
     }
-    const kernelName = KERNEL[node.op];
+    const kernelName = WEIGHT_PARAM[node.op];
     const [kernel, bias] = tf.tidy(() => {
       const a = bn.attrs;
       const channels = bn.params['movingMean'].shape[0];
@@ -45,7 +44,7 @@ export function foldBatchNorm(model: GraphModel): GraphModel {
       const factor = tf.div(gamma, tf.sqrt(tf.add(bn.params['movingVariance'], a.epsilon)));
       const w = node.params[kernelName];
       // Depthwise kernels [kh, kw, c, m] have output channel c * m + q.
-      const scaled = node.op === 'depthwiseConv2d' ? tf.reshape(tf.mul(tf.reshape(w, [w.shape[0], w.shape[1] as number, -1]), factor), w.shape) : tf.mul(w, factor);
+      const scaled = withChannelsLast(node, w, (view) => tf.mul(view, factor));
       const b = (node.attrs as Foldable).useBias ? node.params['bias'] : tf.zeros([channels]);
       return [scaled, tf.add(tf.mul(tf.sub(b, bn.params['movingMean']), factor), beta)];
     });

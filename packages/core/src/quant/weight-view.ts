@@ -9,10 +9,15 @@ export function weightParamOf(node: GraphNode): string | undefined {
 }
 
 /**
- * Runs `f` on a view of the weight whose last axis is the output channel: depthwise kernels
- * [kh, kw, c, m] become [kh, kw, c * m]; others already are channels-last.
+ * The weight viewed with the output channel as its last axis: depthwise kernels
+ * [kh, kw, c, m] become [kh, kw, c * m]; others already are channels-last (returned as is).
  */
+export function channelsLastView(node: GraphNode, w: tf.Tensor): tf.Tensor {
+  return node.op === 'depthwiseConv2d' ? tf.reshape(w, [w.shape[0], w.shape[1] as number, -1]) : w;
+}
+
+/** Runs `f` on the weight's channels-last view (see channelsLastView) and returns the result in the weight's shape. */
 export function withChannelsLast(node: GraphNode, w: tf.Tensor, f: (view: tf.Tensor) => tf.Tensor): tf.Tensor {
   if (node.op !== 'depthwiseConv2d') return f(w);
-  return tf.tidy(() => tf.reshape(f(tf.reshape(w, [w.shape[0], w.shape[1] as number, -1])), w.shape));
+  return tf.tidy(() => tf.reshape(f(channelsLastView(node, w)), w.shape));
 }
