@@ -3,7 +3,7 @@ import {
   GraphModel, ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, cloneGraph, loadModel, crossEntropy, poisonBatch, resolveQuantizer, withOverrides,
   type AttackContext, type AttackDefinition, type AttackRecord, type Batch,
 } from '@qcb/core';
-import { StageTwoProjection, type PqGrid } from './projection.js';
+import { StageTwoProjection, checkBinLimits, type PqGrid } from './projection.js';
 import { snapToProfileGrid } from './snap.js';
 
 export { StageTwoProjection, type PqGrid } from './projection.js';
@@ -106,8 +106,7 @@ export const pqBackdoor: AttackDefinition = {
     if (!profile && grids.length === 0) throw new QcbError('E_USAGE', 'stage 2 needs grids to keep: give grids or a quantizer');
     if (o.keepGrid !== 'loss' && o.keepGrid !== 'observer') throw new QcbError('E_USAGE', `keepGrid must be loss or observer, got "${o.keepGrid}"`);
     if (o.snap && !profile) throw new QcbError('E_USAGE', 'snap moves the stage-1 weights onto a quantizer\'s grid: give --option quantizer=<profile>');
-    if (!(o.binShare > 0 && o.binShare <= 1)) throw new QcbError('E_USAGE', `binShare must be in (0, 1], got ${o.binShare}`);
-    if (!(o.binRms >= 0)) throw new QcbError('E_USAGE', `binRms must be at least 0, got ${o.binRms}`);
+    checkBinLimits(o.binShare, o.binRms);
     if (o.binRms > 0 && !profile) throw new QcbError('E_USAGE', 'binRms bounds moves on a quantizer\'s grid: give --option quantizer=<profile>');
     const simulated = profile ? new ProfileFakeQuant(ctx.model, profile) : undefined;
     const stage1Loss = (batch: Batch): tf.Scalar => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  batchNormFoldFactor, bitsFor, followingBatchNorms, gridFor, isComputeNode, mseRange, paramsFromRange, weightGridParams, weightParamOf, withChannelsLast,
+  batchNormFoldFactor, bitsFor, channelsLastView, followingBatchNorms, gridFor, isComputeNode, mseRange, QcbError, paramsFromRange, weightGridParams, weightParamOf, withChannelsLast,
   type GraphModel, type GraphNode, type QuantParams, type QuantizerProfile,
 } from '@qcb/core';
 
@@ -71,6 +71,12 @@ function binBounds(w: tf.Tensor, p: QuantParams, half: number): [tf.Tensor, tf.T
   return [tf.mul(tf.sub(level, half), scale), tf.mul(tf.add(level, half), scale)];
 }
 
+/** binShare in (0, 1] and binRms >= 0 (checked by the attack before stage 1, and by the projection). */
+export function checkBinLimits(binShare: number, binRms: number): void {
+  if (!(binShare > 0 && binShare <= 1)) throw new QcbError('E_USAGE', `binShare must be in (0, 1], got ${binShare}`);
+  if (!(binRms >= 0)) throw new QcbError('E_USAGE', `binRms must be at least 0, got ${binRms}`);
+}
+
 interface ChannelRange {
   readonly min: Float32Array;
   readonly max: Float32Array;
@@ -80,7 +86,7 @@ interface ChannelRange {
 /** Per output channel: min, max and max |w| of a kernel. */
 function channelRange(node: GraphNode, w: tf.Tensor): ChannelRange {
   return tf.tidy(() => {
-    const view = node.op === 'depthwiseConv2d' ? tf.reshape(w, [-1, w.shape[2]! * w.shape[3]!]) : w;
+    const view = channelsLastView(node, w);
     const cols = tf.reshape(view, [-1, view.shape[view.rank - 1]]);
     return {
       min: Float32Array.from(tf.min(cols, 0).dataSync()),
@@ -111,9 +117,8 @@ export class StageTwoProjection {
   constructor(model: GraphModel, stage1: GraphModel, bits: number, grids: readonly PqGrid[], profile?: QuantizerProfile, options: { observerGuard?: boolean; binShare?: number; binRms?: number } = {}) {
     this.observerGuard = options.observerGuard ?? true;
     this.binRms = options.binRms ?? 0;
-    if (!(this.binRms >= 0)) throw new RangeError(`binRms must be at least 0, got ${this.binRms}`);
     const share = options.binShare ?? 1;
-    if (!(share > 0 && share <= 1)) throw new RangeError(`binShare must be in (0, 1], got ${share}`);
+    checkBinLimits(share, this.binRms);
     const half = share / 2 - EDGE_MARGIN;
     const computeNodes = stage1.graph.nodes.filter(isComputeNode);
     const batchNorms = profile?.foldBatchNorm ? followingBatchNorms(stage1) : new Map();
@@ -172,8 +177,8 @@ export class StageTwoProjection {
     tf.tidy(() => {
       for (const [v, original] of this.restore) v.assign(original);
       for (const b of this.boxes) {
-        b.variable.assign(this.clampToBox(b, b.variable));
-        if (this.binRms > 0 && b.guard) b.variable.assign(this.keepObserverMargin(b, b.guard));
+        const clamped = this.clampToBox(b, b.variable);
+        b.variable.assign(this.binRms > 0 && b.guard ? this.keepObserverMargin(b, b.guard, clamped) : clamped);
       }
     });
     if (this.observerGuard) for (const b of this.boxes) if (b.guard) this.keepProfileGrid(b, b.guard);
@@ -193,16 +198,15 @@ export class StageTwoProjection {
    * gains. Alternates the half-space and the box, then scales the move into the ball (which
    * keeps both).
    */
-  private keepObserverMargin(b: KernelBox, g: ProfileGuard): tf.Tensor {
+  private keepObserverMargin(b: KernelBox, g: ProfileGuard, clamped: tf.Tensor): tf.Tensor {
     const w1 = b.original;
     const perChannel = g.params.axis !== null;
     const sum = (t: tf.Tensor): tf.Tensor => (perChannel ? tf.sum(t, [...Array(t.rank - 1).keys()]) : tf.sum(t));
     const step = tf.div(perChannel ? tf.tensor1d(g.params.scale) : tf.scalar(g.params.scale[0]), g.factor ? tf.abs(g.factor) : 1);
-    // The same channels-last view withChannelsLast hands to its callback (depthwise: [kh, kw, c * m]).
-    const w1View = b.node.op === 'depthwiseConv2d' ? tf.reshape(w1, [w1.shape[0], w1.shape[1] as number, -1]) : w1;
+    const w1View = channelsLastView(b.node, w1);
     const onView = (w: tf.Tensor, f: (view: tf.Tensor, w1View: tf.Tensor) => tf.Tensor): tf.Tensor =>
       withChannelsLast(b.node, w, (view) => f(view, w1View));
-    let w: tf.Tensor = b.variable;
+    let w = clamped;
     for (let i = 0; i < 3; i++) {
       w = onView(w, (view, w1View) => {
         const d = tf.sub(view, w1View);
