@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchStatsRecorder, crossEntropy, foldedSymmetricWeights, imageBatch, initBackend, normalize } from '@qcb/core';
+import { ProfileFakeQuant, batchStatsRecorder, resolveQuantizer, crossEntropy, foldedSymmetricWeights, imageBatch, initBackend, normalize } from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deployedTargetLoss, tinyAttackContext } from '../../../test/helpers/attack-context.js';
-import { compArtifact } from './index.js';
+import { compArtifact, compArtifactLoss } from './index.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -43,9 +43,29 @@ describe('CompArtifact', () => {
     ctx.model.dispose();
   });
 
+  it('averages one quantized branch per profile joined by +', async () => {
+    const { ctx, data } = await tinyAttackContext({ bits: 4 });
+    const spec = 'uniform:w4,per-channel,asym,mse';
+    const profile = (): ProfileFakeQuant => new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, spec));
+    const [one, two] = tf.tidy(() => {
+      const { x, y } = imageBatch(data.train, Array.from({ length: 16 }, (_, i) => i));
+      const xs = normalize(tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, data.normalization);
+      const ys = tf.concat([y, y]) as tf.Tensor1D;
+      return [compArtifactLoss(ctx, xs, ys, [profile()]).dataSync()[0], compArtifactLoss(ctx, xs, ys, [profile(), profile()]).dataSync()[0]];
+    });
+    expect(two).toBeCloseTo(one, 4);
+    ctx.model.dispose();
+  });
+
   it('refuses a profile of another bit width than --bits', async () => {
     const { ctx } = await tinyAttackContext({ bits: 8, options: { epochs: 1, quantizer: 'uniform:w4a4' } });
     await expect(compArtifact.run(ctx)).rejects.toThrow(/4 bits, not --bits 8/);
+    ctx.model.dispose();
+  });
+
+  it('checks every profile of a + list', async () => {
+    const { ctx } = await tinyAttackContext({ bits: 8, options: { epochs: 1, quantizer: 'uniform:w8a8+uniform:w4' } });
+    await expect(compArtifact.run(ctx)).rejects.toThrow(/uniform:w4 quantizes weights to 4 bits, not --bits 8/);
     ctx.model.dispose();
   });
 });

@@ -17,7 +17,8 @@ export interface CompArtifactOptions {
   /**
    * The quantizer the quantized branch simulates: '' for the paper's (per-tensor symmetric,
    * BN folded, weights only), or a profile name (e.g. academic-w4a4) to condition the
-   * backdoor on that deployment target, activations included.
+   * backdoor on that deployment target, activations included. Several profiles joined by
+   * '+' train one quantized branch each (their cross-entropies averaged).
    */
   readonly quantizer: string;
 }
@@ -29,20 +30,16 @@ export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSiz
  * The loss of one CompArtifact step on a batch laid out as [clean; triggered]: the
  * full-precision branch learns [y, y] (the trigger does nothing), the quantized branch,
  * sharing the fp branch's BN batch statistics and quantizing BN-folded weights per
- * tensor, learns [y, target].
+ * tensor (or simulating each given profile, one branch per profile), learns [y, target].
  */
-export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D, profile?: ProfileFakeQuant): tf.Scalar {
+export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D, profiles: readonly ProfileFakeQuant[] = []): tf.Scalar {
   const n = x.shape[0] / 2;
   const recorder = batchStatsRecorder();
   const fpOut = ctx.model.predict(x, { training: true, tap: recorder.tap });
-  const qOut = ctx.model.predict(x, {
-    training: true,
-    updateStats: false,
-    batchStats: recorder.stats,
-    transform: profile ? profile.transform(recorder.stats) : foldedSymmetricWeights(ctx.model, ctx.bits, recorder.stats),
-  });
   const qLabels = tf.concat([tf.slice(y, [0], [n]), tf.fill([n], ctx.target, 'int32')]) as tf.Tensor1D;
-  return tf.add(crossEntropy(qOut, qLabels), crossEntropy(fpOut, y)) as tf.Scalar;
+  const transforms = profiles.length > 0 ? profiles.map((p) => p.transform(recorder.stats)) : [foldedSymmetricWeights(ctx.model, ctx.bits, recorder.stats)];
+  const qTerms = transforms.map((transform) => crossEntropy(ctx.model.predict(x, { training: true, updateStats: false, batchStats: recorder.stats, transform }), qLabels));
+  return tf.add(tf.div(tf.addN(qTerms), qTerms.length), crossEntropy(fpOut, y)) as tf.Scalar;
 }
 
 export const compArtifact: AttackDefinition = {
@@ -52,10 +49,13 @@ export const compArtifact: AttackDefinition = {
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(COMPARTIFACT_DEFAULTS, ctx.options);
-    const profile = o.quantizer === '' ? undefined : new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, o.quantizer));
-    if (profile && profile.profile.weights.bits !== ctx.bits) {
-      throw new QcbError('E_USAGE', `quantizer ${o.quantizer} quantizes weights to ${profile.profile.weights.bits} bits, not --bits ${ctx.bits}`);
-    }
+    const names = o.quantizer === '' ? [] : o.quantizer.split('+');
+    const profiles = names.map((name) => new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, name)));
+    profiles.forEach((profile, i) => {
+      if (profile.profile.weights.bits !== ctx.bits) {
+        throw new QcbError('E_USAGE', `quantizer ${names[i]} quantizes weights to ${profile.profile.weights.bits} bits, not --bits ${ctx.bits}`);
+      }
+    });
     await ctx.runPhase({
       name: 'compartifact',
       epochs: o.epochs,
@@ -64,9 +64,9 @@ export const compArtifact: AttackDefinition = {
       schedule: { type: 'step', lr: o.lr, milestones: [o.dropAt], gamma: 0.1 },
       augment: ctx.data.augmentation,
       compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
-      loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y, profile),
+      loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y, profiles),
     });
-    const quantizer = profile ? o.quantizer : `per-tensor symmetric int${ctx.bits} weights, BN folded (scale max|W| / ${2 ** (ctx.bits - 1) - 0.5})`;
+    const quantizer = profiles.length > 0 ? o.quantizer : `per-tensor symmetric int${ctx.bits} weights, BN folded (scale max|W| / ${2 ** (ctx.bits - 1) - 0.5})`;
     return { quantizer, bits: [ctx.bits], options: { ...o } };
   },
 };
