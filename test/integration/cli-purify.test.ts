@@ -38,7 +38,7 @@ describe('qcb purify', () => {
     expect(again.ba).toBe(report['defended'].ba);
     expect(again.asr).toBe(report['defended'].asr);
 
-    const table = await runCli(['purify', '--model', infected, '--defense', 'lac', '--iterations', '5', '--out', join(dir, 'p2')]);
+    const table = await runCli(['purify', '--model', infected, '--defense', 'lac', '--iterations', '5', '--defender-samples', '64', '--out', join(dir, 'p2')]);
     expect(table.stdout).toMatch(/^model +BA % +ASR %\nfull precision +[\d.]+ +[\d.]+\nquantized, no defense +[\d.]+ +[\d.]+\nlac +[\d.]+ +[\d.]+\nDER [\d.]+%/);
   });
 
@@ -47,6 +47,7 @@ describe('qcb purify', () => {
     expect((await runCli(['purify', '--model', infected, '--defense', 'nad', '--out', out])).stderr).toMatch(/unknown defense "nad" \(available: lac\)/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'mixup', '--out', out])).stderr).toMatch(/unknown augmentation "mixup" \(available: pda\)/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--preset', 'slow', '--out', out])).stderr).toMatch(/--preset must be fast or paper/);
+    expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--defender-samples', '0', '--out', out])).stderr).toMatch(/--defender-samples must be an integer >= 1, got "0"/);
     const typo = await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'pda', '--option', 'patince=8', '--out', out]);
     expect(typo.stderr).toMatch(/unknown option "patince" \(options: iterations, batchSize, lr, evalEvery, patience, restarts, quantizeOutput, pda.steps, pda.stepSize, pda.gamma\)/);
     expect(typo.code).toBe(2);

@@ -76,7 +76,7 @@ export function formatPurifyReport(r: PurifyReport, label: string): string {
 export const purifyCommand: Command = {
   name: 'purify',
   summary: 'purify a quantized model with a defense (and augmentation) and print BA / ASR / DER',
-  usage: 'qcb purify --model <dir> --quantizer <profile> --defense <name> [--augment pda] [--data <dataset>] [--defender-share 0.05] [--iterations N] [--preset fast|paper] --out <dir> [--json]',
+  usage: 'qcb purify --model <dir> --quantizer <profile> --defense <name> [--augment pda] [--data <dataset>] [--defender-share 0.05] [--defender-samples 1024] [--iterations N] [--preset fast|paper] --out <dir> [--json]',
   options: {
     model: { type: 'string' },
     quantizer: { type: 'string', default: 'academic-w4a4' },
@@ -85,6 +85,7 @@ export const purifyCommand: Command = {
     data: { type: 'string' },
     'data-dir': { type: 'string' },
     'defender-share': { type: 'string' },
+    'defender-samples': { type: 'string' },
     iterations: { type: 'string' },
     preset: { type: 'string', default: 'fast' },
     option: { type: 'string', multiple: true },
@@ -101,6 +102,8 @@ export const purifyCommand: Command = {
     const preset = args.values['preset'] as string;
     if (preset !== 'fast' && preset !== 'paper') throw new QcbError('E_USAGE', `--preset must be fast or paper, got "${preset}"`);
     const share = numberOption(args, 'defender-share', 0.05, { min: 0.0001, max: 1 });
+    // The defense's cache (the paper's 1,024 images); at most the defender's share holds.
+    const samples = numberOption(args, 'defender-samples', 1024, { integer: true, min: 1 });
     const seed = numberOption(args, 'seed', 0, { integer: true });
     const engine = await createEngine(globals, io.cwd);
     const defense = engine.plugin('defense', defenseName).definition;
@@ -111,7 +114,7 @@ export const purifyCommand: Command = {
     await selectBackend(globals);
     const subject: Subject = await loadSubject(args, engine, io.cwd);
     const extra: GraphModel[] = [];
-    const batches = defenderBatches(subject.data.train, subject.normalization, { share });
+    const batches = defenderBatches(subject.data.train, subject.normalization, { share, samples });
     try {
       if (!subject.quantized || subject.quantized.parts.weightsOnGrid) {
         throw new QcbError('E_USAGE', 'purify takes a full-precision model folder and a --quantizer');
@@ -119,7 +122,7 @@ export const purifyCommand: Command = {
       const profile = resolveQuantizer(engine, quantizer);
       const fpResult = evaluateSubject({ ...subject, forward: (x) => subject.model.predict(x) }, engine, io, 256, 'evaluating fp');
       const quantizedResult = evaluateSubject(subject, engine, io, 256, 'evaluating quantized');
-      const settings: JsonObject = { model: subject.dir, quantizer, defense: defenseName, augmentations, preset, share, seed, options };
+      const settings: JsonObject = { model: subject.dir, quantizer, defense: defenseName, augmentations, preset, share, samples, seed, options };
       const ctx: DefenseContext = {
         engine, fp: subject.model, quantized: subject.quantized, profile,
         data: defenderSubset(subject.data.train, share, 0), normalization: subject.normalization, batches,
