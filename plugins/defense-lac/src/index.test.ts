@@ -55,6 +55,15 @@ describe('LAC', () => {
     expect(restarted[0].finalLoss!).toBeLessThan(restarted[0].initialLoss!);
   });
 
+  it('runs with a weights-only profile (no input quantizers), leaving the defender batches intact', async () => {
+    const profile = { ...TEST_W4A4, name: 'w4', activations: null };
+    const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 5, evalEvery: 5, patience: 0 } });
+    const purified = await lac.run(ctx);
+    expect(ctx.batches.every((b) => !b.isDisposed)).toBe(true);
+    if ('parts' in purified) purified.model.dispose();
+    dispose();
+  });
+
   it('takes another distance as a pluggable loss term, and other plugins can add terms', async () => {
     const names = new Set<string>();
     const l1 = createLac({ distance: (o, t) => tf.mean(tf.abs(tf.sub(o, t))) as tf.Scalar, termName: 'lac:l1' });

@@ -11,7 +11,9 @@ export function cacheUnitInputs(work: QuantizedModel, unit: CalibrationUnit, bat
   const transform = work.transform();
   return batches.map((b) => tf.tidy(() => {
     const [x] = work.model.outputsOf(b, [unit.input], { transform });
-    return actParams ? fakeQuant(x, actParams) : x;
+    // A copy without an input quantizer: for the first unit x is the batch itself, which the
+    // caller disposes with the cache.
+    return actParams ? fakeQuant(x, actParams) : tf.clone(x);
   }));
 }
 
