@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, crossEntropy, foldedSymmetricWeights, resolveQuantizer, withOverrides,
+  ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, crossEntropy, foldedSymmetricWeights, profileFakeQuants, withOverrides,
   type AttackContext, type AttackDefinition, type AttackRecord,
 } from '@qcb/core';
 
@@ -49,13 +49,12 @@ export const compArtifact: AttackDefinition = {
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(COMPARTIFACT_DEFAULTS, ctx.options);
-    const names = o.quantizer === '' ? [] : o.quantizer.split('+');
-    const profiles = names.map((name) => new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, name)));
-    profiles.forEach((profile, i) => {
-      if (profile.profile.weights.bits !== ctx.bits) {
-        throw new QcbError('E_USAGE', `quantizer ${names[i]} quantizes weights to ${profile.profile.weights.bits} bits, not --bits ${ctx.bits}`);
+    const profiles = profileFakeQuants(ctx.model, ctx.engine, o.quantizer);
+    for (const { profile } of profiles) {
+      if (profile.weights.bits !== ctx.bits) {
+        throw new QcbError('E_USAGE', `quantizer ${profile.name} quantizes weights to ${profile.weights.bits} bits, not --bits ${ctx.bits}`);
       }
-    });
+    }
     await ctx.runPhase({
       name: 'compartifact',
       epochs: o.epochs,

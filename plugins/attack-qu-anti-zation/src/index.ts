@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ProfileFakeQuant, attackModule, batchRangeQuantization, crossEntropy, resolveQuantizer, withOverrides,
+  attackModule, batchRangeQuantization, crossEntropy, profileFakeQuants, withOverrides,
   type AttackContext, type AttackDefinition, type AttackRecord, type NodeTransform,
 } from '@qcb/core';
 
@@ -52,7 +52,7 @@ export const quAntiZation: AttackDefinition = {
   bitWidths: [8, 4],
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, ctx.options);
-    const profiles = o.quantizers === '' ? [] : o.quantizers.split('+').map((name) => new ProfileFakeQuant(ctx.model, resolveQuantizer(ctx.engine, name)));
+    const profiles = profileFakeQuants(ctx.model, ctx.engine, o.quantizers);
     const bits = profiles.length > 0 ? profiles.map((p) => p.profile.weights.bits) : o.bits.split(',').map(Number);
     const quantizers = profiles.length > 0 ? profiles.map((p) => () => p.transform()) : bits.map((b) => () => batchRangeQuantization(b));
     await ctx.runPhase({

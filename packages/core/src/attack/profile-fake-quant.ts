@@ -5,9 +5,11 @@ import type { GraphNode } from '../ir/graph.js';
 import type { BatchStats } from '../ir/op-def.js';
 import type { BatchNormAttrs } from '../ir/ops/index.js';
 import { isComputeNode } from '../ir/units.js';
+import type { Engine } from '../kernel/engine.js';
 import type { QuantParams } from '../kernel/hook-types.js';
 import { paramsFromRange } from '../quant/affine-params.js';
 import { fakeQuant } from '../quant/fake-quant.js';
+import { resolveQuantizer } from '../quant/quantizer-plugin.js';
 import { gridFor } from '../quant/grid.js';
 import { ACTIVATION_MSE_SAMPLES, observeRange } from '../quant/observers/index.js';
 import type { QuantizerProfile } from '../quant/profile.js';
@@ -89,4 +91,9 @@ export class ProfileFakeQuant {
     if (!bn) return null;
     return batchNormFoldFactor(bn, stats?.get(bn.name)?.variance ?? bn.params['movingVariance']);
   }
+}
+
+/** One ProfileFakeQuant per profile of a '+'-joined list of profile names or specs ('' gives none). */
+export function profileFakeQuants(model: GraphModel, engine: Engine, list: string): ProfileFakeQuant[] {
+  return list === '' ? [] : list.split('+').map((name) => new ProfileFakeQuant(model, resolveQuantizer(engine, name)));
 }
