@@ -147,7 +147,7 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
       for (let i = resumed?.done ?? 0; i < units.length; i++) {
         const unit = units[i];
         const nearest = unitTransform(work, unit.head, null);
-        const uctx: UnitContext = { run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }) };
+        const uctx: UnitContext = { run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }), inputQuant: work.parts.activations.get(unit.head) ?? null };
         await hooks.calibration.unitStart.promise(uctx);
         const targets = cacheUnitTargets(fp, unit, ctx.batches);
         const inputs = await hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches), uctx);

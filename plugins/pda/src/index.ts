@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { augmentationModule, type Engine } from '@qcb/core';
 import { pdaPerturb } from './perturb.js';
 import { resolvePdaOptions } from './options.js';
+import { unitBall } from './unit-ball.js';
 
 export { pdaPerturb, type TappedForward } from './perturb.js';
 export { bnStatisticsLoss } from './bn-statistics-loss.js';
+export { unitBall } from './unit-ball.js';
 export { PDA_FAST, PDA_PAPER, pdaPreset, resolvePdaOptions, type PdaOptions } from './options.js';
 
 export const PDA = 'pda';
@@ -19,7 +21,7 @@ export function applyPda(engine: Engine): void {
     if (!uctx.run.augmentations.includes(PDA)) return inputs;
     const bns = new Set(uctx.unit.nodes.filter((n) => uctx.run.work.node(n).op === 'batchNorm'));
     if (bns.size === 0) return inputs;
-    const o = resolvePdaOptions(uctx.run.preset, uctx.run.options);
+    const o = unitBall(resolvePdaOptions(uctx.run.preset, uctx.run.options), uctx.inputQuant);
     return inputs.map((x) => {
       const moved = pdaPerturb(x, (input, tap) => void uctx.runUnit(input, tap), bns, o);
       x.dispose();
@@ -37,4 +39,4 @@ export function applyPda(engine: Engine): void {
   });
 }
 
-export default augmentationModule(PDA, 'PDA: moves inputs towards the BN running statistics (per unit with LAC, or per training batch)', applyPda, ['pda.steps', 'pda.stepSize', 'pda.gamma']);
+export default augmentationModule(PDA, 'PDA: moves inputs towards the BN running statistics (per unit with LAC, or per training batch)', applyPda, ['pda.steps', 'pda.stepSize', 'pda.gamma', 'pda.gammaSteps']);

@@ -7,18 +7,27 @@ export interface PdaOptions {
   readonly stepSize: number;
   /** Radius gamma of the l-infinity ball around the original input (1e-3). */
   readonly gamma: number;
+  /**
+   * When set, a unit whose input is quantized gets the radius gammaSteps x its input
+   * quantizer's step instead of the absolute gamma (and the step size in proportion:
+   * a / gamma is kept). Units with a full-precision input keep gamma. 0 or unset: gamma
+   * everywhere (the paper preset).
+   */
+  readonly gammaSteps?: number;
 }
 
 export const PDA_PAPER: PdaOptions = { steps: 500, stepSize: 1e-3, gamma: 1e-3 };
 
 /**
  * With a = gamma one sign step reaches the ball's surface; later steps only trade faces, so
- * 5 steps do (session 5; 20 and 50 gave the same result in session 4). gamma 1e-2, the top
- * of the range the paper's Table 4 found equally good (1e-4 to 1e-2): on this project's
- * fixtures it lowered the defended ASR on every seed measured (pqbackdoor-w4 seeds 0 / 1 / 2:
- * 1.51 / 1.78 / 1.66% against 2.74 / 2.17 / 2.93% with 1e-3; README).
+ * 5 steps do (session 5; 20 and 50 gave the same result in session 4). The radius is a
+ * third of a step of each unit's input quantizer (0.35 steps: 0.03-0.1 on the 4-bit
+ * activations of academic-w4a4); units whose input is not quantized keep gamma 1e-2, the
+ * top of the range the paper's Table 4 found equally good. 0.35 is the smallest radius
+ * measured that put the activation-quantizer backdoors of the `-act` fixtures to sleep
+ * (README, session 6).
  */
-export const PDA_FAST: PdaOptions = { steps: 5, stepSize: 1e-2, gamma: 1e-2 };
+export const PDA_FAST: PdaOptions = { steps: 5, stepSize: 1e-2, gamma: 1e-2, gammaSteps: 0.35 };
 
 export function pdaPreset(preset: string): PdaOptions {
   return (preset as Preset) === 'paper' ? PDA_PAPER : PDA_FAST;
@@ -26,16 +35,19 @@ export function pdaPreset(preset: string): PdaOptions {
 
 /**
  * The preset's options with the run's overrides (`--option pda.steps=500`,
- * `pda.stepSize`, `pda.gamma`).
+ * `pda.stepSize`, `pda.gamma`, `pda.gammaSteps`).
  */
 export function resolvePdaOptions(preset: string, overrides: JsonObject = {}): PdaOptions {
   const base = pdaPreset(preset);
-  const pick = (key: keyof PdaOptions): number => {
+  const pick = (key: 'steps' | 'stepSize' | 'gamma' | 'gammaSteps'): number | undefined => {
     const raw = overrides[`pda.${key}`];
     if (raw === undefined) return base[key];
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new QcbError('E_USAGE', `--option pda.${key} must be a positive number, got "${String(raw)}"`);
+    // gammaSteps=0 switches the step-relative radius off (the absolute gamma everywhere).
+    const allowed = key === 'gammaSteps' ? value >= 0 : value > 0;
+    if (!Number.isFinite(value) || !allowed) throw new QcbError('E_USAGE', `--option pda.${key} must be a ${key === 'gammaSteps' ? 'non-negative' : 'positive'} number, got "${String(raw)}"`);
     return value;
   };
-  return { steps: Math.round(pick('steps')), stepSize: pick('stepSize'), gamma: pick('gamma') };
+  const gammaSteps = pick('gammaSteps') || undefined;
+  return { steps: Math.round(pick('steps')!), stepSize: pick('stepSize')!, gamma: pick('gamma')!, ...(gammaSteps === undefined ? {} : { gammaSteps }) };
 }

@@ -52,6 +52,8 @@ export interface UnitContext {
    * rounded to nearest (no correction yet), calling `tap` on every node.
    */
   runUnit(input: tf.Tensor, tap?: NodeTap): tf.Tensor;
+  /** The quantizer of the unit's input activation, null when the unit's input stays in full precision. */
+  readonly inputQuant?: QuantParams | null;
 }
 
 export interface UnitStep {
