@@ -42,6 +42,20 @@ describe('qcb purify', () => {
     expect(table.stdout).toMatch(/^model +BA % +ASR %\nfull precision +[\d.]+ +[\d.]+\nquantized, no defense +[\d.]+ +[\d.]+\nlac +[\d.]+ +[\d.]+\nDER [\d.]+%/);
   });
 
+  it('calibrates the quantized model on the defender\'s share (--defender-share)', async () => {
+    const activations = async (folder: string): Promise<unknown> => (JSON.parse(await readFile(join(folder, 'quant.json'), 'utf8')) as { activations: unknown }).activations;
+    const q = join(dir, 'share-q');
+    expect((await runCli(['quantize', '--model', infected, '--quantizer', 'academic-w4a4', '--out', q])).code).toBe(0);
+    const run = async (name: string, share: string[]): Promise<unknown> => {
+      const r = await runCli(['purify', '--model', infected, '--defense', 'lac', '--iterations', '1', '--defender-samples', '32', ...share, '--out', join(dir, name)]);
+      expect(r.code).toBe(0);
+      return activations(join(dir, name));
+    };
+    // LAC corrects weights only, so the activation grids are the calibration's.
+    expect(await run('share-default', [])).toEqual(await activations(q));
+    expect(await run('share-small', ['--defender-share', '0.01'])).not.toEqual(await activations(q));
+  });
+
   it('rejects an unknown defense or augmentation, a bad preset and an already quantized model', async () => {
     const out = join(dir, 'x');
     expect((await runCli(['purify', '--model', infected, '--defense', 'nad', '--out', out])).stderr).toMatch(/unknown defense "nad" \(available: lac\)/);
@@ -49,7 +63,7 @@ describe('qcb purify', () => {
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--preset', 'slow', '--out', out])).stderr).toMatch(/--preset must be fast or paper/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--defender-samples', '0', '--out', out])).stderr).toMatch(/--defender-samples must be an integer >= 1, got "0"/);
     const typo = await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'pda', '--option', 'patince=8', '--out', out]);
-    expect(typo.stderr).toMatch(/unknown option "patince" \(options: iterations, batchSize, lr, evalEvery, patience, restarts, quantizeOutput, pda.steps, pda.stepSize, pda.gamma\)/);
+    expect(typo.stderr).toMatch(/unknown option "patince" \(options: iterations, batchSize, lr, evalEvery, patience, restarts, quantizeOutput, pda.steps, pda.stepSize, pda.gamma, pda.gammaSteps\)/);
     expect(typo.code).toBe(2);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--option', 'pda.gamma=0.01', '--out', out])).stderr).toMatch(/unknown option "pda.gamma"/);
     const q = join(dir, 'q');

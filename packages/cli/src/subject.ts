@@ -21,8 +21,11 @@ export interface Subject {
   dispose(): void;
 }
 
-/** Loads --model and its dataset (--data, else qcb.json's, else fashion-mnist), quantizing with --quantizer. */
-export async function loadSubject(args: Parsed, engine: Engine, cwd: string): Promise<Subject> {
+/**
+ * Loads --model and its dataset (--data, else qcb.json's, else fashion-mnist), quantizing
+ * with --quantizer, calibrated on the defender's share of the training set (`calibrationShare`).
+ */
+export async function loadSubject(args: Parsed, engine: Engine, cwd: string, calibrationShare = 0.05): Promise<Subject> {
   const dir = resolve(cwd, requireString(args, 'model'));
   const quantizer = args.values['quantizer'] as string | undefined;
   const { model, sidecar } = await loadModel(dir);
@@ -39,7 +42,7 @@ export async function loadSubject(args: Parsed, engine: Engine, cwd: string): Pr
       throw new QcbError('E_USAGE', `${dir} is already quantized (${quantized.parts.profile}); drop --quantizer or pass the full-precision model`);
     }
     if (!quantized && quantizer) {
-      quantized = await quantizeWithProfile(engine, model, quantizer, data, normalization);
+      quantized = await quantizeWithProfile(engine, model, quantizer, data, normalization, calibrationShare);
       if (quantized.model !== model) models.push(quantized.model);
     }
     const q = quantized;

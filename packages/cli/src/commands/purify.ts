@@ -112,7 +112,8 @@ export const purifyCommand: Command = {
     const options = defenseOptions(args);
     checkDefenseOptionKeys(options, defense, augmentationPlugins);
     await selectBackend(globals);
-    const subject: Subject = await loadSubject(args, engine, io.cwd);
+    // The quantized model is calibrated on the defender's share too: it is all the data they hold.
+    const subject: Subject = await loadSubject(args, engine, io.cwd, share);
     const extra: GraphModel[] = [];
     const batches = defenderBatches(subject.data.train, subject.normalization, { share, samples });
     try {
