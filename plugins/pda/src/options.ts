@@ -20,8 +20,8 @@ export const PDA_PAPER: PdaOptions = { steps: 500, stepSize: 1e-3, gamma: 1e-3 }
 
 /**
  * With a = gamma one sign step reaches the ball's surface; later steps only trade faces, so
- * 5 steps do (session 5; 20 and 50 gave the same result in session 4). The radius is a
- * third of a step of each unit's input quantizer (0.35 steps: 0.03-0.1 on the 4-bit
+ * 5 steps do (session 5; 20 and 50 gave the same result in session 4). The radius is about
+ * a third of a step of each unit's input quantizer (0.35 steps: 0.03-0.1 on the 4-bit
  * activations of academic-w4a4); units whose input is not quantized keep gamma 1e-2, the
  * top of the range the paper's Table 4 found equally good. 0.35 is the smallest radius
  * measured that put the activation-quantizer backdoors of the `-act` fixtures to sleep
@@ -39,15 +39,21 @@ export function pdaPreset(preset: string): PdaOptions {
  */
 export function resolvePdaOptions(preset: string, overrides: JsonObject = {}): PdaOptions {
   const base = pdaPreset(preset);
-  const pick = (key: 'steps' | 'stepSize' | 'gamma' | 'gammaSteps'): number | undefined => {
+  // gammaSteps=0 switches the step-relative radius off (the absolute gamma everywhere).
+  const read = (key: keyof PdaOptions, allowZero = false): number | undefined => {
     const raw = overrides[`pda.${key}`];
     if (raw === undefined) return base[key];
     const value = Number(raw);
-    // gammaSteps=0 switches the step-relative radius off (the absolute gamma everywhere).
-    const allowed = key === 'gammaSteps' ? value >= 0 : value > 0;
-    if (!Number.isFinite(value) || !allowed) throw new QcbError('E_USAGE', `--option pda.${key} must be a ${key === 'gammaSteps' ? 'non-negative' : 'positive'} number, got "${String(raw)}"`);
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && !allowZero)) {
+      throw new QcbError('E_USAGE', `--option pda.${key} must be a ${allowZero ? 'non-negative' : 'positive'} number, got "${String(raw)}"`);
+    }
     return value;
   };
-  const gammaSteps = pick('gammaSteps') || undefined;
-  return { steps: Math.round(pick('steps')!), stepSize: pick('stepSize')!, gamma: pick('gamma')!, ...(gammaSteps === undefined ? {} : { gammaSteps }) };
+  const gammaSteps = read('gammaSteps', true);
+  return {
+    steps: Math.round(read('steps') ?? base.steps),
+    stepSize: read('stepSize') ?? base.stepSize,
+    gamma: read('gamma') ?? base.gamma,
+    ...(gammaSteps ? { gammaSteps } : {}),
+  };
 }
