@@ -5,11 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Quantizes a model with a named profile (or generic spec), calibrating on the defender's
- * data (5% of the training set unless `share` says otherwise, at most 1,024 images, fixed
- * order): the same calibration for `qcb quantize`, `qcb evaluate --quantizer` and the
- * defenses, so their results agree.
+ * data (`defenderBatches`' default 5% of the training set unless `share` says otherwise,
+ * at most 1,024 images, fixed order): the same calibration for `qcb quantize`, `qcb
+ * evaluate --quantizer` and the defenses, so their results agree.
  */
-export async function quantizeWithProfile(engine: Engine, model: GraphModel, quantizer: string, data: Dataset, normalization: Normalization, share = 0.05): Promise<QuantizedModel> {
+export async function quantizeWithProfile(engine: Engine, model: GraphModel, quantizer: string, data: Dataset, normalization: Normalization, share?: number): Promise<QuantizedModel> {
   const profile = resolveQuantizer(engine, quantizer);
   const batches = defenderBatches(data.train, normalization, { share });
   try {

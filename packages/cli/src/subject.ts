@@ -25,7 +25,7 @@ export interface Subject {
  * Loads --model and its dataset (--data, else qcb.json's, else fashion-mnist), quantizing
  * with --quantizer, calibrated on the defender's share of the training set (`calibrationShare`).
  */
-export async function loadSubject(args: Parsed, engine: Engine, cwd: string, calibrationShare = 0.05): Promise<Subject> {
+export async function loadSubject(args: Parsed, engine: Engine, cwd: string, calibrationShare?: number): Promise<Subject> {
   const dir = resolve(cwd, requireString(args, 'model'));
   const quantizer = args.values['quantizer'] as string | undefined;
   const { model, sidecar } = await loadModel(dir);

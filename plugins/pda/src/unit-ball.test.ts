@@ -10,6 +10,8 @@ describe('unitBall', () => {
     const absolute = resolvePdaOptions('fast', { 'pda.gammaSteps': 0 });
     expect(unitBall(absolute, grid([0.2]))).toBe(absolute);
     expect(unitBall(PDA_PAPER, grid([0.2]))).toBe(PDA_PAPER);
+    const zero = { ...PDA_FAST, gammaSteps: 0 };
+    expect(unitBall(zero, grid([0.2]))).toBe(zero);
   });
 
   it('scales the radius to the input step and keeps the step size in proportion', () => {

@@ -7,7 +7,8 @@ import type { PdaOptions } from './options.js';
  * and the step size keeps its ratio to the radius; otherwise the options as they are.
  */
 export function unitBall(o: PdaOptions, inputQuant: QuantParams | null | undefined): PdaOptions {
-  if (o.gammaSteps === undefined || !inputQuant) return o;
+  // gammaSteps 0 means off, as in resolvePdaOptions.
+  if (!o.gammaSteps || !inputQuant) return o;
   const step = Math.max(...inputQuant.scale);
   const gamma = o.gammaSteps * step;
   return { ...o, gamma, stepSize: o.stepSize * (gamma / o.gamma) };
