@@ -1,10 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
+const root = resolve(__dirname, '../..');
 let dir: string;
 let infected: string;
 beforeAll(async () => {
@@ -54,6 +56,21 @@ describe('qcb purify', () => {
     // LAC corrects weights only, so the activation grids are the calibration's.
     expect(await run('share-default', [])).toEqual(await activations(q));
     expect(await run('share-small', ['--defender-share', '0.01'])).not.toEqual(await activations(q));
+  });
+
+  it('in the built binary, evaluates the two baselines on a worker thread, to the same figures', async () => {
+    const args = ['purify', '--model', infected, '--quantizer', 'academic-w4a4', '--defense', 'lac', '--iterations', '5', '--defender-samples', '64', '--json'];
+    const inline = JSON.parse((await runCli([...args, '--out', join(dir, 'inline')])).stdout) as Record<string, unknown>;
+    const bin = spawnSync(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...args, '--out', join(dir, 'worker')], { encoding: 'utf8' });
+    expect(bin.status).toBe(0);
+    expect(bin.stderr).toMatch(/beside the defense/);
+    const worker = JSON.parse(bin.stdout) as Record<string, unknown>;
+    for (const k of ['fp', 'quantized', 'defended']) expect(worker[k]).toEqual(inline[k]);
+    // A failing defense ends the worker too: the process exits, nothing written.
+    const bad = spawnSync(process.execPath, [join(root, 'packages/cli/dist/bin.js'), ...args, '--augment', 'pda', '--option', 'pda.gammaSteps=abc', '--out', join(dir, 'bad')], { encoding: 'utf8', timeout: 50_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/gammaSteps/);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 
   it('rejects an unknown defense or augmentation, a bad preset and an already quantized model', async () => {

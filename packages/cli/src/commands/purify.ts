@@ -13,6 +13,8 @@ import { loadSubject, type Subject } from '../subject.js';
 import type { CliIO } from '../io.js';
 import { evaluateSubject, type EvaluationResult } from './evaluate.js';
 import type { Command } from './command.js';
+import { startBaselineJob, type BaselineJob } from '../baseline/start.js';
+import type { Baselines } from '../baseline/protocol.js';
 
 export interface PurifyReport {
   readonly fp: EvaluationResult;
@@ -116,13 +118,19 @@ export const purifyCommand: Command = {
     const subject: Subject = await loadSubject(args, engine, io.cwd, share);
     const extra: GraphModel[] = [];
     const batches = defenderBatches(subject.data.train, subject.normalization, { share, samples });
+    let background: BaselineJob | null = null;
     try {
       if (!subject.quantized || subject.quantized.parts.weightsOnGrid) {
         throw new QcbError('E_USAGE', 'purify takes a full-precision model folder and a --quantizer');
       }
       const profile = resolveQuantizer(engine, quantizer);
-      const fpResult = evaluateSubject({ ...subject, forward: (x) => subject.model.predict(x) }, engine, io, 256, 'evaluating fp');
-      const quantizedResult = evaluateSubject(subject, engine, io, 256, 'evaluating quantized');
+      // The two baselines do not depend on the defense: evaluated beside it where a worker can.
+      background = startBaselineJob({ args, cwd: io.cwd, share });
+      if (background) io.err('evaluating the fp and the quantized model on a worker thread, beside the defense\n');
+      const baselines: Promise<Baselines> = background ? background.result : Promise.resolve({
+        fp: evaluateSubject({ ...subject, forward: (x) => subject.model.predict(x) }, engine, io, 256, 'evaluating fp'),
+        quantized: evaluateSubject(subject, engine, io, 256, 'evaluating quantized'),
+      });
       const settings: JsonObject = { model: subject.dir, quantizer, defense: defenseName, augmentations, preset, share, samples, seed, options };
       const ctx: DefenseContext = {
         engine, fp: subject.model, quantized: subject.quantized, profile,
@@ -141,6 +149,7 @@ export const purifyCommand: Command = {
       }
       if (defended.model !== subject.model) extra.push(defended.model);
       const defendedResult = evaluateSubject({ ...subject, forward: (x) => defended.predict(x) }, engine, io, 256, 'evaluating defended');
+      const { fp: fpResult, quantized: quantizedResult } = await baselines;
       await saveQuantizedModel(out, defended, subject.sidecar);
       await rm(`${out}.checkpoint`, { recursive: true, force: true });
       const der = quantizedResult.asr !== null && defendedResult.asr !== null
@@ -150,6 +159,7 @@ export const purifyCommand: Command = {
       const label = [defenseName, ...augmentations].join(' + ');
       io.out(args.values['json'] ? `${JSON.stringify(report)}\n` : `${formatPurifyReport(report, label)}\nwrote ${out}\n`);
     } finally {
+      await background?.stop();
       tf.dispose(batches);
       extra.forEach((m) => m.dispose());
       subject.dispose();
