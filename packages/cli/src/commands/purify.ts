@@ -113,7 +113,7 @@ export const purifyCommand: Command = {
     const augmentationPlugins = augmentations.map((a) => engine.plugin('augmentation', a));
     const options = defenseOptions(args);
     checkDefenseOptionKeys(options, defense, augmentationPlugins);
-    await selectBackend(globals);
+    const backend = await selectBackend(globals);
     // The quantized model is calibrated on the defender's share too: it is all the data they hold.
     const subject: Subject = await loadSubject(args, engine, io.cwd, share);
     const extra: GraphModel[] = [];
@@ -125,7 +125,8 @@ export const purifyCommand: Command = {
       }
       const profile = resolveQuantizer(engine, quantizer);
       // The two baselines do not depend on the defense: evaluated beside it where a worker can.
-      background = startBaselineJob({ args, cwd: io.cwd, share });
+      // TensorFlow's native backend already spreads one run over every core; wasm and cpu use one.
+      background = backend.name === 'tensorflow' ? null : startBaselineJob({ args, cwd: io.cwd, share });
       if (background) io.err('evaluating the fp and the quantized model on a worker thread, beside the defense\n');
       const baselines: Promise<Baselines> = background ? background.result : Promise.resolve({
         fp: evaluateSubject({ ...subject, forward: (x) => subject.model.predict(x) }, engine, io, 256, 'evaluating fp'),
