@@ -1,0 +1,46 @@
+// Where an activation-quantizer backdoor lives: the ASR with full-precision weights and
+// only one of the profile's activation quantizers on (and with all but that one), plus the
+// share of clean and triggered activations that quantizer clips.
+// Usage (after `pnpm build`): node packages/cli/scripts/act-quantizer-asr.mjs <model dir> [profile] [images]
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  QuantizedModel, createTrigger, defenderBatches, imageBatch, initBackend, loadDataset, loadModel, normalize, quantizeModel, resolveQuantizer,
+} from '@qcb/core';
+import { createEngine } from '../dist/context.js';
+
+const [dir, profileName = 'academic-w4a4', count = '1500'] = process.argv.slice(2);
+if (!dir) throw new Error('usage: act-quantizer-asr.mjs <model dir> [profile] [images]');
+await initBackend('wasm');
+const engine = await createEngine({ backend: 'wasm', plugin: [], verbose: false, help: false }, process.cwd());
+const { model: fp, sidecar } = await loadModel(dir);
+const data = await loadDataset(sidecar?.dataset ?? 'fashion-mnist');
+const norm = sidecar.normalization ?? data.normalization;
+const q = await quantizeModel(fp, resolveQuantizer(engine, profileName), defenderBatches(data.train, norm, { share: 0.05 }));
+const trigger = createTrigger(sidecar.trigger, fp.inputShape);
+const idx = [];
+for (let i = 0; i < data.test.count && idx.length < Number(count); i++) if (data.test.labels[i] !== sidecar.target) idx.push(i);
+const { x } = imageBatch(data.test, idx);
+const clean = normalize(x, norm);
+const triggered = normalize(trigger.apply(x), norm);
+const asrOf = (m) => tf.tidy(() => {
+  let hits = 0;
+  for (let s = 0; s < idx.length; s += 250) {
+    for (const c of tf.argMax(m.predict(tf.slice(triggered, s, Math.min(250, idx.length - s))), -1).dataSync()) if (c === sidecar.target) hits++;
+  }
+  return ((100 * hits) / idx.length).toFixed(2).padStart(6);
+});
+const all = q.parts.activations;
+const withActs = (names) => new QuantizedModel({ ...q.parts, activations: new Map([...all].filter(([k]) => names.includes(k))), weights: new Map() });
+const clipped = (p, node, images) => tf.tidy(() => {
+  const [a] = fp.outputsOf(images, [node]);
+  const lo = p.scale[0] * (p.qmin - p.zeroPoint[0]);
+  const hi = p.scale[0] * (p.qmax - p.zeroPoint[0]);
+  return (100 * tf.mean(tf.cast(tf.logicalOr(tf.greater(a, hi), tf.less(a, lo)), 'float32')).dataSync()[0]).toFixed(2);
+});
+console.log(`${profileName}: whole profile ${asrOf(q)}%, activations only (fp weights) ${asrOf(withActs([...all.keys()]))}% ASR on ${idx.length} triggered test images`);
+console.log(`${'quantizer at the input of'.padEnd(26)} ${'only it'.padStart(7)} ${'all but it'.padStart(10)}  step    clipped clean / triggered %`);
+for (const [name, p] of all) {
+  const input = fp.units().find((u) => u.head === name)?.input;
+  const clips = input ? `${clipped(p, input, clean)} / ${clipped(p, input, triggered)}` : '';
+  console.log(`${name.padEnd(26)} ${asrOf(withActs([name])).padStart(7)} ${asrOf(withActs([...all.keys()].filter((k) => k !== name))).padStart(10)}  ${p.scale[0].toFixed(3)}   ${clips}`);
+}
