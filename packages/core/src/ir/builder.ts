@@ -97,7 +97,7 @@ export class GraphBuilder {
       activation: o.activation ?? 'linear',
     };
     const params: Record<string, tf.Variable> = { kernel: this.heNormal([k[0], k[1], cin, o.filters], k[0] * k[1] * cin) };
-    if (attrs.useBias) params['bias'] = tf.variable(tf.zeros([o.filters]));
+    if (attrs.useBias) params['bias'] = tf.tidy(() => tf.variable(tf.zeros([o.filters])));
     return this.add_('conv2d', 'conv2d', [x], attrs, params, [], o.name);
   }
 
@@ -115,7 +115,7 @@ export class GraphBuilder {
       activation: o.activation ?? 'linear',
     };
     const params: Record<string, tf.Variable> = { depthwiseKernel: this.heNormal([k[0], k[1], cin, m], k[0] * k[1]) };
-    if (attrs.useBias) params['bias'] = tf.variable(tf.zeros([cin * m]));
+    if (attrs.useBias) params['bias'] = tf.tidy(() => tf.variable(tf.zeros([cin * m])));
     return this.add_('depthwiseConv2d', 'depthwise_conv2d', [x], attrs, params, [], o.name);
   }
 
@@ -123,7 +123,7 @@ export class GraphBuilder {
     const cin = this.channelsOf(x);
     const attrs: DenseAttrs = { units: o.units, useBias: o.useBias ?? true, activation: o.activation ?? 'linear' };
     const params: Record<string, tf.Variable> = { kernel: this.heNormal([cin, o.units], cin) };
-    if (attrs.useBias) params['bias'] = tf.variable(tf.zeros([o.units]));
+    if (attrs.useBias) params['bias'] = tf.tidy(() => tf.variable(tf.zeros([o.units])));
     return this.add_('dense', 'dense', [x], attrs, params, [], o.name);
   }
 
@@ -131,12 +131,13 @@ export class GraphBuilder {
     const c = this.channelsOf(x);
     // Momentum 0.9 (PyTorch's 0.1): moving statistics settle within a short training run.
     const attrs: BatchNormAttrs = { epsilon: o.epsilon ?? 1e-3, momentum: o.momentum ?? 0.9, center: true, scale: true };
-    const params = {
+    // tidy: each variable shares its initial tensor's data; the initial tensors must go.
+    const params = tf.tidy(() => ({
       gamma: tf.variable(tf.ones([c])),
       beta: tf.variable(tf.zeros([c])),
       movingMean: tf.variable(tf.zeros([c]), false),
       movingVariance: tf.variable(tf.ones([c]), false),
-    };
+    }));
     return this.add_('batchNorm', 'batch_normalization', [x], attrs, params, ['movingMean', 'movingVariance'], o.name);
   }
 

@@ -8,7 +8,8 @@ export class Slots {
 
   /** `keys` name each variable stably (e.g. `node/param`) so state survives a model reload. */
   constructor(readonly prefix: string, variables: readonly tf.Variable[], private readonly keys: readonly string[] = variables.map((_, i) => String(i))) {
-    this.values = variables.map((v) => tf.variable(tf.zerosLike(v), false));
+    // tidy: tf.variable shares the zeros' data; the zeros tensor itself must go.
+    this.values = tf.tidy(() => variables.map((v) => tf.variable(tf.zerosLike(v), false)));
   }
 
   async state(): Promise<SlotState[]> {
