@@ -80,7 +80,7 @@ describe('qcb purify', () => {
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--preset', 'slow', '--out', out])).stderr).toMatch(/--preset must be fast or paper/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--defender-samples', '0', '--out', out])).stderr).toMatch(/--defender-samples must be an integer >= 1, got "0"/);
     const typo = await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'pda', '--option', 'patince=8', '--out', out]);
-    expect(typo.stderr).toMatch(/unknown option "patince" \(options: iterations, batchSize, lr, evalEvery, patience, restarts, quantizeOutput, pda.steps, pda.stepSize, pda.gamma, pda.gammaSteps\)/);
+    expect(typo.stderr).toMatch(/unknown option "patince" \(options: iterations, batchSize, lr, evalEvery, patience, restarts, quantizeOutput, channelShiftSteps, pda.steps, pda.stepSize, pda.gamma, pda.gammaSteps\)/);
     expect(typo.code).toBe(2);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--option', 'pda.gamma=0.01', '--out', out])).stderr).toMatch(/unknown option "pda.gamma"/);
     const q = join(dir, 'q');

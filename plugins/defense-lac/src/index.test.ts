@@ -55,6 +55,27 @@ describe('LAC', () => {
     expect(restarted[0].finalLoss!).toBeLessThan(restarted[0].initialLoss!);
   });
 
+  it('trains on the cache shifted per channel with channelShiftSteps, except where the input is in full precision', async () => {
+    const initialLosses = async (channelShiftSteps: number, profile = TEST_W4A4): Promise<number[]> => {
+      const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 20, evalEvery: 5, patience: 0, channelShiftSteps } });
+      const losses: number[] = [];
+      ctx.engine.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void losses.push(r.initialLoss!));
+      const before = tf.memory().numTensors;
+      const purified = await lac.run(ctx);
+      if ('parts' in purified) purified.model.dispose();
+      // Shifted copies (the scored cache, every training batch) are all released.
+      expect(tf.memory().numTensors).toBe(before);
+      dispose();
+      return losses;
+    };
+    // academic-w4a4 quantizes every unit's input, the image included: every cache moves.
+    const plain = await initialLosses(0);
+    const shifted = await initialLosses(1);
+    shifted.forEach((l, i) => expect(l).toBeGreaterThan(plain[i]));
+    const weightsOnly = { ...TEST_W4A4, name: 'w4', activations: null };
+    expect(await initialLosses(1, weightsOnly)).toEqual(await initialLosses(0, weightsOnly));
+  });
+
   it('runs with a weights-only profile (no input quantizers), leaving the defender batches intact', async () => {
     const profile = { ...TEST_W4A4, name: 'w4', activations: null };
     const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 5, evalEvery: 5, patience: 0 } });

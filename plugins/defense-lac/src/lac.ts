@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam, GraphModel, QuantizedModel, cloneGraph, mulberry32, weightParamOf, withOverrides,
-  type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type UnitContext,
+  type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
 import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
 import { cacheUnitInputs, cacheUnitTargets } from './unit-cache.js';
 import { unitOutputQuantizer } from './output-quantizer.js';
+import { shiftChannels } from './channel-shift.js';
 
 export interface LacConfig {
   /** The distance D of the reconstruction term (squared Euclidean by default). */
@@ -17,7 +18,7 @@ export interface LacConfig {
 
 /** The preset's options with the --option overrides LAC reads (the run's other keys belong to augmentations). */
 function resolveOptions(ctx: DefenseContext): LacOptions {
-  const base = lacPreset(ctx.preset);
+  const base = lacPreset(ctx.preset, ctx.augmentations.length > 0);
   const own = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => k in base));
   return withOverrides(base, own);
 }
@@ -32,17 +33,24 @@ function unitTransform(work: QuantizedModel, head: string, alpha: tf.Tensor | nu
   };
 }
 
+/** The per-channel shift of a unit's inputs (channel-shift.ts): 0 for an fp input or when off. */
+function shiftRadius(o: LacOptions, inputQuant: QuantParams | null | undefined): number {
+  return o.channelShiftSteps && inputQuant ? o.channelShiftSteps * Math.max(...inputQuant.scale) : 0;
+}
+
 /**
  * Trains the additive offset alpha of one unit's weight (init 0, forward Q(W + alpha) on the
  * frozen grid with a straight-through estimator) so that the unit's output on its cached
  * quantized inputs matches the full-precision targets. Returns the steps run and losses.
+ * With a channel shift, each training batch gets fresh shifts and the offsets are scored on
+ * one fixed shifted copy of the cache.
  */
 function correctUnit(
-  ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, inputs: tf.Tensor, targets: tf.Tensor, o: LacOptions, config: LacConfig, index: number,
+  ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, inputs: tf.Tensor, targets: tf.Tensor, o: LacOptions, config: LacConfig, index: number, shift: number,
 ): { steps: number; initialLoss: number; finalLoss: number } {
   const head = work.model.node(unit.head);
   const weight = head.params[weightParamOf(head)!];
-  const alpha = tf.variable(tf.zerosLike(weight), true);
+  const alpha = tf.tidy(() => tf.variable(tf.zerosLike(weight), true));
   let optimizer = new Adam([alpha]);
   let lr = o.lr;
   let restartsLeft = o.restarts;
@@ -51,6 +59,7 @@ function correctUnit(
   const transform = unitTransform(work, unit.head, alpha);
   const rng = mulberry32(ctx.seed * 7_919 + index);
   const count = inputs.shape[0];
+  const scoredInputs = shift ? shiftChannels(inputs, shift, ctx.seed * 7_919 + index) : inputs;
   const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
   const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
   const hooks = ctx.engine.hooks;
@@ -59,13 +68,13 @@ function correctUnit(
     let sum = 0;
     for (let start = 0; start < count; start += 256) {
       const size = Math.min(256, count - start);
-      sum += size * tf.tidy(() => distance(forward(tf.slice(inputs, start, size), t), tf.slice(targets, start, size)).dataSync()[0]);
+      sum += size * tf.tidy(() => distance(forward(tf.slice(scoredInputs, start, size), t), tf.slice(targets, start, size)).dataSync()[0]);
     }
     return sum / count;
   };
   const initialLoss = cacheLoss(transform);
   // The best offset so far by the whole-cache reconstruction (alpha = 0 is nearest rounding).
-  const best = tf.variable(tf.zerosLike(weight), false);
+  const best = tf.tidy(() => tf.variable(tf.zerosLike(weight), false));
   let bestLoss = initialLoss;
   let sinceBest = 0;
   let lastLoss = NaN;
@@ -75,7 +84,7 @@ function correctUnit(
     for (let it = 0; it < o.iterations; it++) {
       const idx = tf.tensor1d(Array.from({ length: o.batchSize }, () => Math.floor(rng() * count)), 'int32');
       const loss = tf.tidy(() => {
-        const x = tf.gather(inputs, idx);
+        const x = shift ? shiftChannels(tf.gather(inputs, idx), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : tf.gather(inputs, idx);
         const y = tf.gather(targets, idx);
         const { value, grads } = tf.variableGrads(() => {
           const out = forward(x, transform);
@@ -116,6 +125,7 @@ function correctUnit(
   } finally {
     alpha.dispose();
     best.dispose();
+    if (scoredInputs !== inputs) scoredInputs.dispose();
     optimizer.dispose();
   }
   const finalLoss = bestLoss;
@@ -155,7 +165,7 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
         const y = tf.concat(targets);
         tf.dispose([...inputs, ...targets]);
         try {
-          const report = correctUnit(ctx, run, work, unit, x, y, o, config, i);
+          const report = correctUnit(ctx, run, work, unit, x, y, o, config, i, shiftRadius(o, uctx.inputQuant));
           await hooks.calibration.unitDone.promise(uctx, report);
         } finally {
           tf.dispose([x, y]);

@@ -1,0 +1,17 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32 } from '@qcb/core';
+
+/**
+ * Moves each sample of a unit's cached input by +-radius along each channel as a whole (one
+ * random sign per sample and channel, the same at every position): the error of an
+ * activation quantizer that rounds a whole channel the other way. An attack that hides its
+ * backdoor in the activation quantizers rides on exactly such channel-wide rounding, which
+ * clean on-grid inputs never show (plugins/defense-lac/README.md).
+ */
+export function shiftChannels(x: tf.Tensor, radius: number, seed: number): tf.Tensor {
+  const samples = x.shape[0];
+  const channels = x.shape[x.rank - 1];
+  const rng = mulberry32(seed);
+  const shifts = Float32Array.from({ length: samples * channels }, () => (rng() < 0.5 ? -radius : radius));
+  return tf.tidy(() => tf.add(x, tf.tensor(shifts, [samples, ...Array<number>(x.rank - 2).fill(1), channels])));
+}
