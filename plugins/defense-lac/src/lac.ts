@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, cloneGraph, mulberry32, weightParamOf, withOverrides,
+  Adam, GraphModel, QuantizedModel, cloneGraph, coarsestStep, mulberry32, weightParamOf, withOverrides,
   type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
@@ -35,7 +35,7 @@ function unitTransform(work: QuantizedModel, head: string, alpha: tf.Tensor | nu
 
 /** The per-channel shift of a unit's inputs (channel-shift.ts): 0 for an fp input or when off. */
 function shiftRadius(o: LacOptions, inputQuant: QuantParams | null | undefined): number {
-  return o.channelShiftSteps && inputQuant ? o.channelShiftSteps * Math.max(...inputQuant.scale) : 0;
+  return o.channelShiftSteps && inputQuant ? o.channelShiftSteps * coarsestStep(inputQuant) : 0;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { QuantParams } from '@qcb/core';
+import { coarsestStep, type QuantParams } from '@qcb/core';
 import type { PdaOptions } from './options.js';
 
 /**
@@ -9,7 +9,7 @@ import type { PdaOptions } from './options.js';
 export function unitBall(o: PdaOptions, inputQuant: QuantParams | null | undefined): PdaOptions {
   // gammaSteps 0 means off, as in resolvePdaOptions.
   if (!o.gammaSteps || !inputQuant) return o;
-  const step = Math.max(...inputQuant.scale);
+  const step = coarsestStep(inputQuant);
   const gamma = o.gammaSteps * step;
   return { ...o, gamma, stepSize: o.stepSize * (gamma / o.gamma) };
 }

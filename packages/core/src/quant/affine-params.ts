@@ -32,3 +32,8 @@ export function paramsFromRange(
   }
   return { bits: grid.bits, qmin: grid.qmin, qmax: grid.qmax, axis, scale, zeroPoint };
 }
+
+/** The largest step of a grid (its only one when per-tensor): the unit input moves are measured in. */
+export function coarsestStep(p: QuantParams): number {
+  return Math.max(...p.scale);
+}
