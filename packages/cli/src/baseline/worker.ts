@@ -2,30 +2,28 @@ import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isQcbError } from '@qcb/core';
 import { createEngine, selectBackend } from '../context.js';
-import { evaluateSubject } from '../commands/evaluate.js';
 import { globalsOf } from '../options.js';
 import { loadSubject } from '../subject.js';
 import type { CliIO } from '../io.js';
+import { evaluateBaselines } from './evaluate.js';
 import type { BaselineReply, BaselineRequest } from './protocol.js';
 
 // Worker entry: loads the command's subject on its own thread (its own tfjs engine and
 // backend) and evaluates the full-precision and the undefended quantized model, silently.
-async function evaluateBaselines(req: BaselineRequest): Promise<BaselineReply> {
+async function replyFor(req: BaselineRequest): Promise<BaselineReply> {
   const globals = globalsOf(req.args);
   const io: CliIO = { out: () => undefined, err: () => undefined, cwd: req.cwd, interactive: false };
   const engine = await createEngine(globals, req.cwd);
   await selectBackend(globals);
   const subject = await loadSubject(req.args, engine, req.cwd, req.share);
   try {
-    const fp = evaluateSubject({ ...subject, forward: (x) => subject.model.predict(x) }, engine, io, 256);
-    const quantized = evaluateSubject(subject, engine, io, 256);
-    return { ok: true, baselines: { fp, quantized } };
+    return { ok: true, baselines: evaluateBaselines(subject, engine, io) };
   } finally {
     subject.dispose();
   }
 }
 
-evaluateBaselines(workerData as BaselineRequest).then(
+replyFor(workerData as BaselineRequest).then(
   (reply) => parentPort?.postMessage(reply),
   (e: unknown) => parentPort?.postMessage({
     ok: false,

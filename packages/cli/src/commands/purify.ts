@@ -14,6 +14,7 @@ import type { CliIO } from '../io.js';
 import { evaluateSubject, type EvaluationResult } from './evaluate.js';
 import type { Command } from './command.js';
 import { startBaselineJob, type BaselineJob } from '../baseline/start.js';
+import { evaluateBaselines } from '../baseline/evaluate.js';
 import type { Baselines } from '../baseline/protocol.js';
 
 export interface PurifyReport {
@@ -128,10 +129,7 @@ export const purifyCommand: Command = {
       // TensorFlow's native backend already spreads one run over every core; wasm and cpu use one.
       background = backend.name === 'tensorflow' ? null : startBaselineJob({ args, cwd: io.cwd, share });
       if (background) io.err('evaluating the fp and the quantized model on a worker thread, beside the defense\n');
-      const baselines: Promise<Baselines> = background ? background.result : Promise.resolve({
-        fp: evaluateSubject({ ...subject, forward: (x) => subject.model.predict(x) }, engine, io, 256, 'evaluating fp'),
-        quantized: evaluateSubject(subject, engine, io, 256, 'evaluating quantized'),
-      });
+      const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(evaluateBaselines(subject, engine, io));
       const settings: JsonObject = { model: subject.dir, quantizer, defense: defenseName, augmentations, preset, share, samples, seed, options };
       const ctx: DefenseContext = {
         engine, fp: subject.model, quantized: subject.quantized, profile,
