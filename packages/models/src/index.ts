@@ -17,6 +17,8 @@ export interface ArchOptions {
   readonly inputShape?: readonly number[];
   readonly classes?: number;
   readonly seed?: number;
+  /** Channel multiplier for architectures that take one (resnet-small); default 1. */
+  readonly width?: number;
 }
 
 const ARCHITECTURES: Readonly<Record<string, (o: ArchOptions) => GraphModel>> = {
@@ -26,6 +28,8 @@ const ARCHITECTURES: Readonly<Record<string, (o: ArchOptions) => GraphModel>> = 
   alexnet: (o) => alexnet(o),
 };
 
+const WIDTH_ARCHITECTURES: ReadonlySet<string> = new Set(['resnet-small']);
+
 export function architectures(): string[] {
   return Object.keys(ARCHITECTURES);
 }
@@ -34,5 +38,8 @@ export function architectures(): string[] {
 export function buildArchitecture(name: string, options: ArchOptions = {}): GraphModel {
   const build = ARCHITECTURES[name];
   if (!build) throw new QcbError('E_USAGE', `unknown architecture "${name}" (available: ${architectures().join(', ')})`);
+  if (options.width !== undefined && options.width !== 1 && !WIDTH_ARCHITECTURES.has(name)) {
+    throw new QcbError('E_USAGE', `architecture "${name}" takes no width multiplier (only ${[...WIDTH_ARCHITECTURES].join(', ')} do)`);
+  }
   return build(options);
 }

@@ -29,6 +29,14 @@ describe('model zoo', () => {
     });
   }
 
+  it('resnet-small takes a width multiplier; other architectures refuse one', () => {
+    const wide = buildArchitecture('resnet-small', { width: 2 });
+    expect(wide.node('stem_conv').params['kernel'].shape).toEqual([3, 3, 1, 32]);
+    expect(wide.node('logits').params['kernel'].shape).toEqual([128, 10]);
+    wide.dispose();
+    expect(() => buildArchitecture('vgg-bn', { width: 2 })).toThrow(/takes no width multiplier/);
+  });
+
   it('is seeded', () => {
     const a = resnetSmall({ seed: 4 });
     const b = resnetSmall({ seed: 4 });

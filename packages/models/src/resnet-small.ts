@@ -7,6 +7,8 @@ export interface ResNetSmallOptions {
   readonly classes?: number;
   /** Channels of the three stages, default [16, 32, 64]. */
   readonly widths?: readonly [number, number, number];
+  /** Multiplies every stage's channels (after `widths`), default 1. */
+  readonly width?: number;
   /** Basic blocks per stage, default 1. */
   readonly blocksPerStage?: number;
   readonly seed?: number;
@@ -18,7 +20,8 @@ export interface ResNetSmallOptions {
  * With the defaults it has about 78k parameters.
  */
 export function resnetSmall(options: ResNetSmallOptions = {}): GraphModel {
-  const widths = options.widths ?? [16, 32, 64];
+  const multiplier = options.width ?? 1;
+  const widths = (options.widths ?? [16, 32, 64]).map((w) => Math.max(1, Math.round(w * multiplier)));
   const blocks = options.blocksPerStage ?? 1;
   const b = new GraphBuilder('resnet_small', options.inputShape ?? [28, 28, 1], { seed: options.seed ?? 1 });
   let x = b.input('input');

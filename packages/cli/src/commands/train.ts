@@ -39,9 +39,10 @@ function trainingConfig(args: Parsed, data: Dataset): ClassifierTrainingConfig {
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a clean model; checkpoints every epoch and resumes an interrupted run',
-  usage: 'qcb train --arch <name> --data <dataset> --epochs N --out <dir> [--seed S] [--data-dir <dir>] [--batch-size 128] [--lr 0.05] [--augment dataset|crop-flip|crop|none]',
+  usage: 'qcb train --arch <name> [--width 1] --data <dataset> --epochs N --out <dir> [--seed S] [--data-dir <dir>] [--batch-size 128] [--lr 0.05] [--augment dataset|crop-flip|crop|none]',
   options: {
     arch: { type: 'string', default: 'resnet-small' },
+    width: { type: 'string' },
     data: { type: 'string', default: 'fashion-mnist' },
     'data-dir': { type: 'string' },
     epochs: { type: 'string' },
@@ -62,7 +63,8 @@ export const trainCommand: Command = {
     const backend = await selectBackend(globals);
     const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
     const config = trainingConfig(args, data);
-    const settings = { arch, data: dataName, ...config };
+    const width = numberOption(args, 'width', 1, { min: 0.01 });
+    const settings = { arch, ...(width === 1 ? {} : { width }), data: dataName, ...config };
     const checkpointDir = `${out}.checkpoint`;
     const checkpoint = await loadCheckpoint(checkpointDir, settings);
     let model: GraphModel;
@@ -70,7 +72,7 @@ export const trainCommand: Command = {
       model = checkpoint.model;
       io.err(`resuming from ${checkpointDir} after epoch ${checkpoint.state.epoch}\n`);
     } else {
-      model = buildArchitecture(arch, { inputShape: data.train.shape, classes: data.classes, seed: config.seed + 1 });
+      model = buildArchitecture(arch, { inputShape: data.train.shape, classes: data.classes, seed: config.seed + 1, width });
     }
     const sidecar = datasetSidecar(dataName, data);
     const history: unknown[] = [...(checkpoint?.state.history ?? [])];
