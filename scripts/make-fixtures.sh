@@ -85,10 +85,22 @@ lane_b() {
   run badnets attack badnets "${CLEAN[@]}" --epochs 1 --option lr=0.01
 }
 
+# The 8-bit capacity route: the same 8-bit ceiling probe (exact min-max grid, whole bins,
+# badnets stage 1) on resnet-small widened WIDTH times (default 2). Stays in $RUNS.
+wide() {
+  local w=${WIDTH:-2} clean="$RUNS/clean-x${WIDTH:-2}"
+  probe "clean-x$w" train --arch resnet-small --width "$w" --data fashion-mnist --epochs 12 --seed 0 || return 1
+  probe "badnets-x$w" attack badnets --model "$clean" --data fashion-mnist --seed 0 --epochs 1 --option lr=0.01 || return 1
+  probe "pq8-minmax-x$w" attack pqbackdoor --bits 8 --model "$clean" --data fashion-mnist --seed 0 --option grids= \
+    --option keepGrid=observer --option stage2Lr=0.01 --option stage1Model="$RUNS/badnets-x$w" \
+    --option quantizer=uniform:w8,per-channel,asym,minmax --option finetuneEpochs=1
+}
+
 [ -f test/fixtures/models/clean/model.json ] || { echo "train the clean fixture first"; exit 1; }
 case ${1:-both} in
   a) lane_a ;;
   b) lane_b ;;
   pq8-probes) pq_w8_probes ;;
+  wide) wide ;;
   *) lane_a & lane_b & wait ;;
 esac
