@@ -1,7 +1,9 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { FASHION_MNIST_DIR } from '@qcb/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -77,14 +79,35 @@ describe('bad data gets a one-line error and a non-zero exit', () => {
     oneLineError(await runCli(['train', '--data', 'cifar10', '--data-dir', join(dir, 'nope'), '--out', join(dir, 'x')]), /nope/);
   });
 
-  it('a corrupt IDX file', async () => {
-    const d = await fashionMnistFolder('corrupt', [0, 1], Buffer.from('not an idx file at all'));
-    oneLineError(await runCli(['train', '--data', 'fashion-mnist', '--data-dir', d, '--out', join(dir, 'x')]), /idx/i);
+  it('a folder of IDX files that are not Fashion-MNIST', async () => {
+    const d = await fashionMnistFolder('other', [0, 1], Buffer.from('not an idx file at all'));
+    oneLineError(
+      await runCli(['train', '--data', 'fashion-mnist', '--data-dir', d, '--out', join(dir, 'x')]),
+      /other\/train-images-idx3-ubyte\.gz is not the original Fashion-MNIST train-images-idx3-ubyte: truncated or altered/,
+    );
   });
 
-  it('a label out of range', async () => {
-    const d = await fashionMnistFolder('bad-label', [0, 12]);
-    oneLineError(await runCli(['train', '--data', 'fashion-mnist', '--data-dir', d, '--out', join(dir, 'x')]), /label/i);
+  it('a copy of the shipped Fashion-MNIST with one byte changed, or cut short', async () => {
+    const altered = join(dir, 'altered');
+    await cp(FASHION_MNIST_DIR, altered, { recursive: true });
+    const images = join(altered, 't10k-images-idx3-ubyte');
+    const plain = gunzipSync(await readFile(`${images}.gz`));
+    plain[5000] ^= 1;
+    await rm(`${images}.gz`);
+    await writeFile(images, plain);
+    const model = join(dir, 'never-written');
+    oneLineError(
+      await runCli(['train', '--data', 'fashion-mnist', '--data-dir', altered, '--out', model]),
+      /altered\/t10k-images-idx3-ubyte is not the original Fashion-MNIST t10k-images-idx3-ubyte: truncated or altered/,
+    );
+    const cut = join(dir, 'cut');
+    await cp(FASHION_MNIST_DIR, cut, { recursive: true });
+    await truncate(join(cut, 'train-images-idx3-ubyte.gz'), 1_000_000);
+    oneLineError(
+      await runCli(['train', '--data', 'fashion-mnist', '--data-dir', cut, '--out', model]),
+      /cut\/train-images-idx3-ubyte\.gz could not be gunzipped \(truncated or altered\?\)/,
+    );
+    expect(existsSync(model)).toBe(false);
   });
 
   it('a corrupt CIFAR-10 file', async () => {

@@ -51,17 +51,20 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Reads an IDX file, gunzipping it when it is named `.gz` or starts with the gzip magic. */
-export async function readIdx(path: string): Promise<IdxArray> {
-  let bytes: Uint8Array = await readBytes(path);
-  if (path.endsWith('.gz') || isGzip(bytes)) {
-    try {
-      bytes = await gunzipAsync(bytes);
-    } catch (e) {
-      throw new QcbError('E_DATA', `${path} could not be gunzipped: ${(e as Error).message}`, { cause: e });
-    }
+/** Reads a file's IDX bytes, gunzipping them when it is named `.gz` or starts with the gzip magic. */
+export async function readIdxBytes(path: string): Promise<Uint8Array> {
+  const bytes: Uint8Array = await readBytes(path);
+  if (!path.endsWith('.gz') && !isGzip(bytes)) return bytes;
+  try {
+    return await gunzipAsync(bytes);
+  } catch (e) {
+    throw new QcbError('E_DATA', `${path} could not be gunzipped (truncated or altered?): ${(e as Error).message}`, { cause: e });
   }
-  return parseIdx(bytes, path);
+}
+
+/** Reads an IDX file, plain or gzipped. */
+export async function readIdx(path: string): Promise<IdxArray> {
+  return parseIdx(await readIdxBytes(path), path);
 }
 
 // byte / 255 for every byte value, so the hot loop is one table lookup.
@@ -70,6 +73,19 @@ const BYTE_TO_UNIT = Float32Array.from({ length: 256 }, (_, i) => i / 255);
 /** Reads an images/labels IDX pair into an ImageSet with values in [0, 1]. */
 export async function readIdxImageSet(imagesPath: string, labelsPath: string, classes: number): Promise<ImageSet> {
   const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
+  return idxImageSet({ path: imagesPath, array: images }, { path: labelsPath, array: labels }, classes);
+}
+
+/** An IDX array with the file it came from, for error messages. */
+export interface IdxFile {
+  readonly path: string;
+  readonly array: IdxArray;
+}
+
+/** Turns parsed images/labels IDX arrays into an ImageSet with values in [0, 1]. */
+export function idxImageSet(imageFile: IdxFile, labelFile: IdxFile, classes: number): ImageSet {
+  const { path: imagesPath, array: images } = imageFile;
+  const { path: labelsPath, array: labels } = labelFile;
   if (images.dims.length !== 3 && images.dims.length !== 4) {
     throw new QcbError('E_DATA', `${imagesPath} has dims [${images.dims.join(', ')}]; expected [count, height, width] or [count, height, width, channels]`);
   }

@@ -1,7 +1,7 @@
 export type { Dataset, ImageSet, Normalization } from './image-set.js';
 export { mulberry32, shuffleInPlace, type Rng } from './random.js';
-export { parseIdx, readIdx, readIdxImageSet, type IdxArray } from './idx.js';
-export { loadFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_LABELS } from './fashion-mnist.js';
+export { idxImageSet, parseIdx, readIdx, readIdxBytes, readIdxImageSet, type IdxArray, type IdxFile } from './idx.js';
+export { loadFashionMnist, FASHION_MNIST_DIR, FASHION_MNIST_LABELS, type LoadFashionMnistOptions } from './fashion-mnist.js';
 export { loadCifar10, CIFAR10_LABELS } from './cifar10.js';
 export { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
 export { syntheticDataset, type SyntheticOptions } from './synthetic.js';
