@@ -2,7 +2,7 @@
 # Trains the shipped infected models in the background, two lanes at a time (one per core);
 # `make-fixtures.sh a` or `b` runs one lane.
 # Runs write outside the work tree (QCB_RUNS, default /work/qcb-runs) and checkpoint every
-# epoch, so a later session resumes them by running this script again; a finished model is
+# epoch, so running this script again resumes them; a finished model is
 # copied into test/fixtures/models/<name>. Logs: .logs/fixture-<name>.log.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,7 @@ pq_w8() {
   run pqbackdoor-w8 attack pqbackdoor --bits 8 "${CLEAN[@]}" --option stage1Model="$RUNS/pq-stage1" \
     --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
 }
-# Session 4 probes of the 8-bit weight grid (not fixtures; `make-fixtures.sh pq8-probes`):
+# Probes of the 8-bit weight grid (not fixtures; `make-fixtures.sh pq8-probes`):
 # the MSE observer made exact by snapping, and the ceiling of the 8-bit box on the exact
 # min-max grid (see plugins/attack-pqbackdoor/README.md, "8 bits"). Evaluate each with
 # `qcb evaluate --model $RUNS/<name> [--quantizer academic-w8a8 | <its quantizer>]`.
@@ -65,8 +65,8 @@ pq_w8_probes() {
   probe pq8-bn-minmax attack pqbackdoor "${common[@]}" --option stage1Model=test/fixtures/models/badnets --option quantizer=$W8_MINMAX --option finetuneEpochs=2
 }
 lane_a() {
-  # Stage 1 (the session-3 fixture): the weight grid alone; it woke to only 90% under the
-  # full academic-w4a4 (4-bit activations blur it). Stage 2 (session 5): one epoch with a
+  # Stage 1 (compartifact-w4-wonly, stays in $RUNS): the weight grid alone; it wakes to only
+  # 90% under the full academic-w4a4 (4-bit activations blur it). Stage 2: one epoch with a
   # second quantized branch on the whole profile, so the weight-grid backdoor survives them.
   probe compartifact-w4-wonly attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=$W4_GRID || return 1
   run compartifact-w4 attack compartifact --bits 4 --model "$RUNS/compartifact-w4-wonly" --data fashion-mnist --seed 0 --epochs 1 \
@@ -74,8 +74,8 @@ lane_a() {
   # Adaptive variant (beyond the paper's threat model): conditioned on 4-bit activations too.
   run compartifact-w4-act attack compartifact --bits 4 "${CLEAN[@]}" --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4
   run compartifact-w8 attack compartifact --bits 8 "${CLEAN[@]}" --epochs 2 --option lr=0.01 --option quantizer=academic-w8a8
-  # Candidate on the 8-bit academic weight grid alone (session 3): no fp/w8a8 separation after
-  # 2 epochs (fp 1.07%, w8a8 1.01%), so not shipped.
+  # Candidate on the 8-bit academic weight grid alone: no fp/w8a8 separation after 2 epochs
+  # (fp 1.07%, w8a8 1.01%), so not shipped.
   run compartifact-w8-wgrid attack compartifact --bits 8 "${CLEAN[@]}" --epochs 6 --option lr=0.01 --option quantizer=uniform:w8,per-channel,asym,mse
 }
 lane_b() {

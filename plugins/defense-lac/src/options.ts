@@ -34,16 +34,17 @@ export const LAC_PAPER: LacOptions = { iterations: 10_000, batchSize: 32, lr: 1e
  * The default: at most 3,000 steps; after 300 steps without a better cache reconstruction,
  * back to the best offset with half the lr, twice, then stop (lr 1e-3, 5e-4, 2.5e-4). Most
  * units find their best offset in the first few hundred steps at 1e-3; some (the convs
- * before a residual add) improve only at the lower rates (README, session 5). Without an
- * augmentation the cache is shifted by half an input step per channel, which puts the
- * activation-quantizer backdoors of the `-act` fixtures to sleep too (README, session 7).
+ * before a residual add) improve only at the lower rates (README, "What longer training
+ * buys"). Without an augmentation the cache is shifted by half an input step per channel,
+ * which puts the activation-quantizer backdoors of the `-act` fixtures to sleep too
+ * (README, "Channel shift").
  */
 export const LAC_FAST: LacOptions = { iterations: 3_000, batchSize: 32, lr: 1e-3, evalEvery: 100, patience: 3, restarts: 2, quantizeOutput: true, channelShiftSteps: 0.5 };
 
 /**
  * The preset's options for a run. With an augmentation (PDA), which moves the cached inputs
  * itself, the fast preset does not shift them too: both together cost 2 to 3 BA points
- * (README, session 7).
+ * (README, "Channel shift").
  */
 export function lacPreset(preset: Preset, augmented = false): LacOptions {
   if (preset === 'paper') return LAC_PAPER;

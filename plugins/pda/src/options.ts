@@ -20,12 +20,13 @@ export const PDA_PAPER: PdaOptions = { steps: 500, stepSize: 1e-3, gamma: 1e-3 }
 
 /**
  * With a = gamma one sign step reaches the ball's surface; later steps only trade faces, so
- * 5 steps do (session 5; 20 and 50 gave the same result in session 4). The radius is about
+ * 5 steps do (README: 20 and 50 steps gave the same defended BA / ASR on `pqbackdoor-w4`,
+ * and 5 with LAC's restarts kept every seed under 3%). The radius is about
  * a third of a step of each unit's input quantizer (0.35 steps: 0.03-0.1 on the 4-bit
  * activations of academic-w4a4); units whose input is not quantized keep gamma 1e-2, the
  * top of the range the paper's Table 4 found equally good. 0.35 is the smallest radius
  * measured that put the activation-quantizer backdoors of the `-act` fixtures to sleep
- * (README, session 6).
+ * (README, "The radius in steps of the unit's input quantizer").
  */
 export const PDA_FAST: PdaOptions = { steps: 5, stepSize: 1e-2, gamma: 1e-2, gammaSteps: 0.35 };
 
