@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  BUILTIN_MODULES, Engine, defenderBatches, defenderSubset, quantizeModel, syntheticDataset, trainClassifier,
+  BUILTIN_MODULES, Engine, defenderBatches, defenderSubset, quantizeModel, startDefenseRun, syntheticDataset, trainClassifier,
   type DefenseContext, type GraphModel, type JsonObject, type Preset, type QuantizerProfile,
 } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
@@ -20,10 +20,12 @@ export async function tinyDefenseContext(o: { modules?: ContainerModule[]; augme
   const profile = o.profile ?? TEST_W4A4;
   const quantized = await quantizeModel(fp, profile, batches);
   const saved: { done: number; model: GraphModel } | null = null;
+  const settings = { defense: 'test', augmentations: o.augmentations ?? [], preset: o.preset ?? 'fast', options: o.options ?? {}, seed: 0 };
+  const run = startDefenseRun(engine, settings);
   const ctx: DefenseContext = {
     engine, fp, quantized, profile,
     data: defenderSubset(data.train, 0.5, 0), normalization: data.normalization, batches,
-    augmentations: o.augmentations ?? [], preset: o.preset ?? 'fast', options: o.options ?? {}, seed: 0,
+    augmentations: settings.augmentations, preset: settings.preset, options: settings.options, seed: 0, hooks: run.hooks,
     progress: { stage: () => undefined, step: () => undefined, stageDone: () => undefined },
     checkpoint: { load: async () => saved, save: async () => undefined },
   };

@@ -14,7 +14,7 @@ describe('LAC', () => {
     const profile = { ...TEST_W4A4, name: 'w3a8', weights: { ...TEST_W4A4.weights, bits: 3 }, activations: { ...TEST_W4A4.activations!, bits: 8 }, firstLastAt8Bits: false };
     const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 300, evalEvery: 50, patience: 0 } });
     const reports: UnitReport[] = [];
-    ctx.engine.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void reports.push(r));
+    ctx.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void reports.push(r));
     const purified = await lac.run(ctx);
     if (!('parts' in purified)) throw new Error('LAC returns a quantized model');
     expect(reports).toHaveLength(purified.model.units().length);
@@ -39,7 +39,7 @@ describe('LAC', () => {
     const run = async (restarts: number): Promise<UnitReport[]> => {
       const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 400, evalEvery: 10, patience: 2, restarts } });
       const reports: UnitReport[] = [];
-      ctx.engine.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void reports.push(r));
+      ctx.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void reports.push(r));
       const purified = await lac.run(ctx);
       if ('parts' in purified) purified.model.dispose();
       dispose();
@@ -59,7 +59,7 @@ describe('LAC', () => {
     const initialLosses = async (channelShiftSteps: number, profile = TEST_W4A4): Promise<number[]> => {
       const { ctx, dispose } = await tinyDefenseContext({ profile, options: { iterations: 20, evalEvery: 5, patience: 0, channelShiftSteps } });
       const losses: number[] = [];
-      ctx.engine.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void losses.push(r.initialLoss!));
+      ctx.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void losses.push(r.initialLoss!));
       const before = tf.memory().numTensors;
       const purified = await lac.run(ctx);
       if ('parts' in purified) purified.model.dispose();
@@ -89,7 +89,7 @@ describe('LAC', () => {
     const names = new Set<string>();
     const l1 = createLac({ distance: (o, t) => tf.mean(tf.abs(tf.sub(o, t))) as tf.Scalar, termName: 'lac:l1' });
     const { ctx, dispose } = await tinyDefenseContext({ options: { iterations: 5, evalEvery: 5, patience: 0 } });
-    ctx.engine.hooks.loss.terms.tap('probe', (terms) => {
+    ctx.hooks.loss.terms.tap('probe', (terms) => {
       terms.forEach((t) => names.add(t.name));
       return [...terms, { name: 'probe:zero', value: tf.scalar(0), weight: 1 }];
     });

@@ -62,7 +62,7 @@ function correctUnit(
   const scoredInputs = shift ? shiftChannels(inputs, shift, ctx.seed * 7_919 + index) : inputs;
   const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
   const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
-  const hooks = ctx.engine.hooks;
+  const hooks = ctx.hooks;
   // Reconstruction loss over the whole cache, in chunks (reported before and after).
   const cacheLoss = (t: NodeTransform): number => {
     let sum = 0;
@@ -151,7 +151,7 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
       const workModel = resumed?.model ?? new GraphModel(cloneGraph(fp.graph));
       const work = new QuantizedModel({ ...q.parts, model: workModel, weightsOnGrid: false });
       const units = workModel.units();
-      const hooks = ctx.engine.hooks;
+      const hooks = ctx.hooks;
       const run: CalibrationRun = { model: fp, work: workModel, defense: 'lac', units, augmentations: ctx.augmentations, preset: ctx.preset, options: ctx.options };
       await hooks.calibration.runStart.promise(run);
       for (let i = resumed?.done ?? 0; i < units.length; i++) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Engine, initBackend, type BatchNormAttrs, type GraphNode } from '@qcb/core';
+import { Engine, initBackend, startDefenseRun, type BatchNormAttrs, type GraphNode } from '@qcb/core';
 import { lac } from '@qcb/defense-lac';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
@@ -15,13 +15,13 @@ describe('PDA per unit (with LAC)', () => {
     const checked: string[] = [];
     // Runs after PDA (taps run in order): compare each unit's inputs before and after.
     let before: tf.Tensor[] = [];
-    ctx.engine.hooks.calibration.unitInputs.intercept({
+    ctx.hooks.calibration.unitInputs.intercept({
       call: (inputs: tf.Tensor[]) => {
         tf.dispose(before);
         before = inputs.map((t) => tf.clone(t));
       },
     });
-    ctx.engine.hooks.calibration.unitInputs.tapPromise('check', async (inputs, uctx) => {
+    ctx.hooks.calibration.unitInputs.tapPromise('check', async (inputs, uctx) => {
       const bns = uctx.unit.nodes.map((n) => uctx.run.work.node(n)).filter((n) => n.op === 'batchNorm') as GraphNode<BatchNormAttrs>[];
       if (bns.length === 0) return inputs;
       const loss = (x: tf.Tensor): number => tf.tidy(() => {
@@ -46,32 +46,33 @@ describe('PDA per unit (with LAC)', () => {
     dispose();
   });
 
-  it('stays idle unless selected', async () => {
+  it('is applied only to the runs that select it', async () => {
     const engine = await Engine.create([pdaModule]);
-    const x = tf.ones([2, 2]);
-    const out = await engine.hooks.calibration.unitInputs.promise([x], {
-      run: { augmentations: [], preset: 'fast' } as never,
-      unit: { nodes: [] } as never,
-      runUnit: () => x,
-    });
-    expect(out[0]).toBe(x);
-    x.dispose();
+    const idle = startDefenseRun(engine, { defense: 'test', augmentations: [], preset: 'fast', options: {}, seed: 0 });
+    expect(idle.hooks.calibration.unitInputs.taps).toHaveLength(0);
+    expect(idle.hooks.data.batch.taps).toHaveLength(0);
+    const selected = startDefenseRun(engine, { defense: 'test', augmentations: ['pda'], preset: 'fast', options: {}, seed: 0 });
+    expect(selected.hooks.calibration.unitInputs.taps.map((t) => t.name)).toEqual(['pda']);
+    expect(selected.hooks.data.batch.taps.map((t) => t.name)).toEqual(['pda']);
+    expect(() => startDefenseRun(engine, { defense: 'test', augmentations: ['nope'], preset: 'fast', options: {}, seed: 0 })).toThrow(/unknown augmentation "nope" \(available: pda\)/);
   });
 });
 
 describe('PDA as a batch augmentation', () => {
-  it('perturbs a training batch within the ball and keeps the labels', async () => {
-    const { ctx, dispose } = await tinyDefenseContext({ modules: [pdaModule] });
-    const x = tf.randomNormal([8, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
-    const y = tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32');
-    const xCopy = tf.clone(x);
-    const out = await ctx.engine.hooks.data.batch.promise({ x, y }, { consumer: 'test', model: ctx.fp, step: 0, augmentations: ['pda'] });
-    expect(out.y).toBe(y);
-    const dist = tf.tidy(() => tf.max(tf.abs(tf.sub(out.x, xCopy))).dataSync()[0]);
-    expect(dist).toBeGreaterThan(0);
-    expect(dist).toBeLessThanOrEqual(PDA_FAST.gamma + 1e-6);
-    tf.dispose([out.x, y, xCopy]);
-    dispose();
+  it('perturbs a training batch within the ball of the run\'s preset and options, and keeps the labels', async () => {
+    for (const [preset, options, radius] of [['fast', {}, PDA_FAST.gamma], ['paper', { 'pda.steps': 5 }, 1e-3], ['fast', { 'pda.gamma': 0.05 }, 0.05]] as const) {
+      const { ctx, dispose } = await tinyDefenseContext({ modules: [pdaModule], augmentations: ['pda'], preset, options });
+      const x = tf.randomNormal([8, 8, 8, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const y = tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32');
+      const xCopy = tf.clone(x);
+      const out = await ctx.hooks.data.batch.promise({ x, y }, { consumer: 'test', model: ctx.fp, epoch: 0, step: 0, preset, options });
+      expect(out.y).toBe(y);
+      const dist = tf.tidy(() => tf.max(tf.abs(tf.sub(out.x, xCopy))).dataSync()[0]);
+      expect(dist).toBeGreaterThan(radius * 0.5);
+      expect(dist).toBeLessThanOrEqual(radius * (1 + 1e-4));
+      tf.dispose([out.x, y, xCopy]);
+      dispose();
+    }
   });
 });
 

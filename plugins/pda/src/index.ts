@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { augmentationModule, type Engine } from '@qcb/core';
+import { augmentationModule, type DefenseRun } from '@qcb/core';
 import { pdaPerturb } from './perturb.js';
 import { resolvePdaOptions } from './options.js';
 import { unitBall } from './unit-ball.js';
@@ -12,27 +12,27 @@ export { PDA_FAST, PDA_PAPER, pdaPreset, resolvePdaOptions, type PdaOptions } fr
 export const PDA = 'pda';
 
 /**
- * PDA as an augmentation: per unit on the cached inputs (with LAC), or on whole training
- * batches through every BN of the network (with NAD, FT-SAM or any defense that emits
- * data-stage batches). Idle unless selected with --augment pda.
+ * PDA on a run that selected it: per unit on the cached inputs (with LAC), or on whole
+ * training batches through every BN of the network (with NAD, FT-SAM, FT or any defense
+ * that trains through the core loop), with the run's preset and `pda.*` options.
  */
-export function applyPda(engine: Engine): void {
-  engine.hooks.calibration.unitInputs.tapPromise(PDA, async (inputs, uctx) => {
-    if (!uctx.run.augmentations.includes(PDA)) return inputs;
+export function applyPda(run: DefenseRun): void {
+  const options = resolvePdaOptions(run.preset, run.options);
+  run.hooks.calibration.unitInputs.tapPromise(PDA, async (inputs, uctx) => {
     const bns = new Set(uctx.unit.nodes.filter((n) => uctx.run.work.node(n).op === 'batchNorm'));
     if (bns.size === 0) return inputs;
-    const o = unitBall(resolvePdaOptions(uctx.run.preset, uctx.run.options), uctx.inputQuant);
+    const o = unitBall(options, uctx.inputQuant);
     return inputs.map((x) => {
       const moved = pdaPerturb(x, (input, tap) => void uctx.runUnit(input, tap), bns, o);
       x.dispose();
       return moved;
     });
   });
-  engine.hooks.data.batch.tapPromise(PDA, async (batch, bctx) => {
-    if (!bctx.augmentations.includes(PDA)) return batch;
+  // Images are not quantized: the absolute ball (paper section 5.4), the loss summed over every BN.
+  run.hooks.data.batch.tapPromise(PDA, async (batch, bctx) => {
     const bns = new Set(bctx.model.graph.nodes.filter((n) => n.op === 'batchNorm').map((n) => n.name));
     if (bns.size === 0) return batch;
-    const x = pdaPerturb(batch.x, (input, tap) => void bctx.model.predict(input, { tap }), bns, resolvePdaOptions('fast')) as tf.Tensor4D;
+    const x = pdaPerturb(batch.x, (input, tap) => void bctx.model.predict(input, { tap }), bns, unitBall(options, null)) as tf.Tensor4D;
     // The waterfall hands on the new batch; the replaced images are released here.
     batch.x.dispose();
     return { x, y: batch.y };

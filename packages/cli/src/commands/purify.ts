@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   GraphModel, QcbError, checkDefenseOptionKeys, defenderBatches, defenderSubset, defenseEffectivenessRating, loadModel, progressBar, quantizeModel, resolveQuantizer,
-  saveModel, saveQuantizedModel, type DefenseCheckpoint, type DefenseContext, type DefenseProgress, type JsonObject, type Preset, type Progress, type QuantizedModel,
+  saveModel, saveQuantizedModel, startDefenseRun, type DefenseCheckpoint, type DefenseContext, type DefenseProgress, type JsonObject, type Preset, type Progress, type QuantizedModel,
 } from '@qcb/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { createEngine, selectBackend } from '../context.js';
@@ -131,10 +131,11 @@ export const purifyCommand: Command = {
       if (background) io.err('evaluating the fp and the quantized model on a worker thread, beside the defense\n');
       const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(evaluateBaselines(subject, engine, io));
       const settings: JsonObject = { model: subject.dir, quantizer, defense: defenseName, augmentations, preset, share, samples, seed, options };
+      const run = startDefenseRun(engine, { defense: defenseName, augmentations, preset: preset as Preset, options, seed });
       const ctx: DefenseContext = {
         engine, fp: subject.model, quantized: subject.quantized, profile,
         data: defenderSubset(subject.data.train, share, 0), normalization: subject.normalization, batches,
-        augmentations, preset: preset as Preset, options, seed,
+        augmentations, preset: preset as Preset, options, seed, hooks: run.hooks,
         progress: progressReporter(io),
         checkpoint: checkpointAt(`${out}.checkpoint`, settings),
       };

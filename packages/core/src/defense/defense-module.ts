@@ -1,6 +1,6 @@
 import { ContainerModule } from 'inversify';
 import type { AugmentationPlugin, DefensePlugin } from '../kernel/plugin.js';
-import type { Engine } from '../kernel/engine.js';
+import type { DefenseRun } from './defense-run.js';
 import { TOKENS, sid } from '../kernel/tokens.js';
 import type { DefenseDefinition } from './defense-plugin.js';
 import type { JsonObject } from '../io/folder/index.js';
@@ -22,9 +22,15 @@ export function defenseModule(name: string, description: string, definition: Def
   });
 }
 
-/** The ContainerModule of an augmentation: `apply` taps the hooks it augments. */
-export function augmentationModule(name: string, description: string, apply: (engine: Engine) => void, optionKeys?: readonly string[]): ContainerModule {
-  const plugin: AugmentationPlugin = { kind: 'augmentation', name, description, apply, ...(optionKeys ? { optionKeys } : {}) };
+/** The ContainerModule of an augmentation: `applyToRun` taps the hooks of each run that selects it. */
+export function augmentationModule(name: string, description: string, applyToRun: (run: DefenseRun) => void, optionKeys?: readonly string[]): ContainerModule {
+  const plugin: AugmentationPlugin = {
+    kind: 'augmentation', name, description, applyToRun,
+    apply() {
+      // Nothing at engine start: a run applies the augmentations it selected.
+    },
+    ...(optionKeys ? { optionKeys } : {}),
+  };
   return new ContainerModule(({ bind }) => {
     bind(sid(TOKENS.Augmentation)).toConstantValue(plugin);
   });

@@ -5,6 +5,7 @@ import type { JsonObject } from '../io/folder/index.js';
 import type { Engine } from '../kernel/engine.js';
 import type { QuantizerProfile } from '../quant/profile.js';
 import type { QuantizedModel } from '../quant/quantized-model.js';
+import type { DefenseRunHooks } from './defense-run.js';
 
 /** The budget of a defense run. */
 export type Preset = 'paper' | 'fast';
@@ -44,6 +45,8 @@ export interface DefenseContext {
   readonly seed: number;
   readonly progress: DefenseProgress;
   readonly checkpoint: DefenseCheckpoint;
+  /** The run's hooks (calibration, loss, data stages), the selected augmentations tapped in. */
+  readonly hooks: DefenseRunHooks;
 }
 
 /** A defense: returns the purified quantized model, or a repaired fp model that the caller quantizes. */

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ContainerModule, inject, injectable } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { isQcbError } from '../errors.js';
+import { startDefenseRun } from '../defense/defense-run.js';
 import { Engine } from './engine.js';
 import type { DefensePlugin } from './plugin.js';
 import { importPluginModule, readConfigFile } from './plugin-loader.js';
@@ -18,7 +19,9 @@ class ScaledDefense implements DefensePlugin {
   readonly definition = { operatesOn: 'quantized' as const, run: async () => { throw new Error('not run'); } };
   constructor(@inject(sid(TOKENS.Engine)) readonly engine: Engine) {}
   apply(engine: Engine): void {
-    engine.hooks.loss.terms.tap('scaled', (terms) => [...terms, { name: 'scaled', value: undefined as never, weight: 2 }]);
+    engine.hooks.defense.run.tap('scaled', (run) => {
+      run.hooks.loss.terms.tap('scaled', (terms) => [...terms, { name: 'scaled', value: undefined as never, weight: 2 }]);
+    });
   }
 }
 
@@ -32,15 +35,20 @@ describe('Engine', () => {
     const defense = engine.plugin('defense', 'scaled') as ScaledDefense;
     expect(defense.engine).toBe(engine);
     expect(engine.appliedPlugins()).toHaveLength(1);
-    const terms = engine.hooks.loss.terms.call([], { stage: 'test', model: undefined as never });
+    const run = startDefenseRun(engine, { defense: 'scaled', augmentations: [], preset: 'fast', options: {}, seed: 0 });
+    const terms = run.hooks.loss.terms.call([], { stage: 'test', model: undefined as never });
     expect(terms.map((t) => t.name)).toEqual(['scaled']);
   });
 
   it('has a frozen hooks record', async () => {
     const engine = await Engine.create();
     expect(Object.isFrozen(engine.hooks)).toBe(true);
-    expect(Object.isFrozen(engine.hooks.calibration)).toBe(true);
-    expect(Object.keys(engine.hooks)).toEqual(['quantizer', 'calibration', 'loss', 'data']);
+    expect(Object.isFrozen(engine.hooks.defense)).toBe(true);
+    expect(Object.keys(engine.hooks)).toEqual(['quantizer', 'defense']);
+    const run = startDefenseRun(engine, { defense: 'x', augmentations: [], preset: 'fast', options: {}, seed: 0 });
+    expect(Object.isFrozen(run.hooks)).toBe(true);
+    expect(Object.isFrozen(run.hooks.calibration)).toBe(true);
+    expect(Object.keys(run.hooks)).toEqual(['calibration', 'loss', 'data']);
   });
 
   it('names what exists when a plugin is unknown', async () => {
@@ -65,7 +73,8 @@ describe('plugin loading by module specifier', () => {
     expect(engine.registry()).toEqual({ quantizers: ['sample-w4'], defenses: ['sample-defense'], augmentations: [], attacks: [] });
     const { applied } = (await import(spec)) as { applied: string[] };
     expect(applied).toEqual(expect.arrayContaining(['sample-w4', 'sample-defense', 'sample-hook-only']));
-    const terms = engine.hooks.loss.terms.call([], { stage: 'unit', model: undefined as never });
+    const run = startDefenseRun(engine, { defense: 'sample-defense', augmentations: [], preset: 'fast', options: {}, seed: 0 });
+    const terms = run.hooks.loss.terms.call([], { stage: 'unit', model: undefined as never });
     expect(terms.map((t) => t.name)).toEqual(['sample:unit']);
   });
 

@@ -36,7 +36,7 @@ export interface CalibrationRun {
   readonly work: GraphModel;
   readonly defense: string;
   readonly units: readonly CalibrationUnit[];
-  /** Augmentation plugins selected for this run (e.g. ['pda']); others stay idle. */
+  /** Augmentation plugins selected for this run (e.g. ['pda']). */
   readonly augmentations: readonly string[];
   /** Budget preset, e.g. 'paper' or 'fast'. */
   readonly preset: string;
@@ -92,8 +92,11 @@ export interface Batch {
 export interface BatchContext {
   /** Who trains on the batch, e.g. 'defense:nad'. */
   readonly consumer: string;
+  /** The model being trained, as it is before this batch's step. */
   readonly model: GraphModel;
+  readonly epoch: number;
   readonly step: number;
-  /** Augmentation plugins selected for this run; others leave the batch alone. */
-  readonly augmentations: readonly string[];
+  /** The run's budget preset and --option overrides: an augmentation reads its own keys. */
+  readonly preset: string;
+  readonly options: JsonObject;
 }

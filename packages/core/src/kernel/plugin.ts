@@ -1,5 +1,6 @@
 import type { AttackDefinition } from '../attack/attack-plugin.js';
 import type { DefenseDefinition } from '../defense/defense-plugin.js';
+import type { DefenseRun } from '../defense/defense-run.js';
 import type { QuantizerProfile } from '../quant/profile.js';
 import type { Engine } from './engine.js';
 
@@ -29,10 +30,15 @@ export interface QuantizerPlugin extends NamedPlugin<'quantizer'> {
 export interface DefensePlugin extends NamedPlugin<'defense'> {
   readonly definition: DefenseDefinition;
 }
-/** An augmentation (`qcb purify --augment <name>`). */
+/**
+ * An augmentation (`qcb purify --augment <name>`). Its `apply` runs at engine start like
+ * every plugin's; `applyToRun` runs only for the runs that select it.
+ */
 export interface AugmentationPlugin extends NamedPlugin<'augmentation'> {
   /** The `--option` keys it reads (e.g. 'pda.gamma'); absent: not declared, nothing checked. */
   readonly optionKeys?: readonly string[];
+  /** Taps the hooks of a run that selected it. */
+  applyToRun(run: DefenseRun): void;
 }
 /** An attack (`qcb attack <name>`): a definition the attack command runs. */
 export interface AttackPlugin extends NamedPlugin<'attack'> {
