@@ -5,6 +5,7 @@ import type { JsonObject } from '../io/folder/index.js';
 import type { Engine } from '../kernel/engine.js';
 import type { QuantizerProfile } from '../quant/profile.js';
 import type { QuantizedModel } from '../quant/quantized-model.js';
+import type { SlotState } from '../train/optimizers/index.js';
 import type { DefenseRunHooks } from './defense-run.js';
 
 /** The budget of a defense run. */
@@ -18,10 +19,20 @@ export interface DefenseProgress {
   stageDone(info?: string): void;
 }
 
-/** Resumable state of a unit-by-unit defense: the model after `done` units. */
+/** What a defense saved to resume from: the model after `done` units (LAC) or epochs (a training defense). */
+export interface DefenseResume {
+  readonly done: number;
+  readonly model: GraphModel;
+  /** The defense's own JSON state (e.g. its training phase). */
+  readonly state?: JsonObject;
+  /** Optimizer slots, so that resumed training continues exactly. */
+  readonly slots?: readonly SlotState[];
+}
+
+/** Resumable state of a defense run, kept by the runner beside the output until the run succeeds. */
 export interface DefenseCheckpoint {
-  load(): Promise<{ readonly done: number; readonly model: GraphModel } | null>;
-  save(done: number, model: GraphModel): Promise<void>;
+  load(): Promise<DefenseResume | null>;
+  save(done: number, model: GraphModel, extra?: { readonly state?: JsonObject; readonly slots?: readonly SlotState[] }): Promise<void>;
 }
 
 /** What a defense run gets. Defenses never read the trigger or target. */
