@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
 import {
-  BUILTIN_MODULES, Engine, defenderBatches, defenderSubset, quantizeModel, startDefenseRun, syntheticDataset, trainClassifier,
+  BUILTIN_MODULES, Engine, prepareDefense, quantizeModel, syntheticDataset, trainClassifier, defenderBatches,
   type DefenseContext, type GraphModel, type JsonObject, type Preset, type QuantizerProfile,
 } from '@qcb/core';
+import * as tf from '@tensorflow/tfjs-core';
 import { resnetSmall } from '@qcb/models';
 import type { ContainerModule } from 'inversify';
 import { ACADEMIC_W4A4 } from '@qcb/quantizer-academic-w4a4';
@@ -10,24 +10,24 @@ import { ACADEMIC_W4A4 } from '@qcb/quantizer-academic-w4a4';
 /** The paper's academic W4A4 profile. */
 export const TEST_W4A4: QuantizerProfile = ACADEMIC_W4A4;
 
-/** A tiny trained model on synthetic data, its W4A4 quantization and a defense context over them. */
+/**
+ * A tiny trained model on synthetic data, its W4A4 quantization and the defense context the
+ * purification runner would build over them (`prepareDefense`), for tests that run a defense
+ * directly and tap its hooks.
+ */
 export async function tinyDefenseContext(o: { modules?: ContainerModule[]; augmentations?: string[]; preset?: Preset; options?: JsonObject; profile?: QuantizerProfile } = {}): Promise<{ ctx: DefenseContext; fp: GraphModel; dispose(): void }> {
   const data = syntheticDataset({ classes: 4, shape: [8, 8, 1], trainCount: 512, testCount: 64, seed: 3 });
   const fp = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 11 });
   await trainClassifier(fp, data, { epochs: 4, batchSize: 32, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'cosine', lr: 0.05 }, seed: 1 });
   const engine = await Engine.create([...BUILTIN_MODULES, ...(o.modules ?? [])]);
-  const batches = defenderBatches(data.train, data.normalization, { share: 0.5, samples: 128, batchSize: 64 });
   const profile = o.profile ?? TEST_W4A4;
-  const quantized = await quantizeModel(fp, profile, batches);
-  const saved: { done: number; model: GraphModel } | null = null;
-  const settings = { defense: 'test', augmentations: o.augmentations ?? [], preset: o.preset ?? 'fast', options: o.options ?? {}, seed: 0 };
-  const run = startDefenseRun(engine, settings);
-  const ctx: DefenseContext = {
-    engine, fp, quantized, profile,
-    data: defenderSubset(data.train, 0.5, 0), normalization: data.normalization, batches,
-    augmentations: settings.augmentations, preset: settings.preset, options: settings.options, seed: 0, hooks: run.hooks,
-    progress: { stage: () => undefined, step: () => undefined, stageDone: () => undefined },
-    checkpoint: { load: async () => saved, save: async () => undefined },
-  };
-  return { ctx, fp, dispose: () => { tf.dispose([...batches]); fp.dispose(); } };
+  const calibration = defenderBatches(data.train, data.normalization, { share: 0.5, samples: 128, batchSize: 64 });
+  const quantized = await quantizeModel(fp, profile, calibration);
+  tf.dispose(calibration);
+  const prepared = prepareDefense({
+    engine, fp, quantized, profile, defense: 'test', train: data.train, normalization: data.normalization,
+    share: 0.5, samples: 128, batchSize: 64,
+    augmentations: o.augmentations ?? [], preset: o.preset ?? 'fast', options: o.options ?? {}, seed: 0,
+  });
+  return { ctx: prepared.ctx, fp, dispose: () => { prepared.dispose(); fp.dispose(); } };
 }

@@ -7,14 +7,35 @@ import type { Parsed } from './options.js';
 import { requireString } from './options.js';
 import { quantizeWithProfile } from './quantize-on-the-fly.js';
 
-/** A model under test with its data: what evaluate, quantize and purify start from. */
-export interface Subject {
+/** --model's folder with its dataset (--data, else qcb.json's, else fashion-mnist); nothing quantized yet. */
+export interface ModelWithData {
   readonly dir: string;
   readonly model: GraphModel;
   readonly sidecar: QcbSidecar | null;
   readonly data: Dataset;
   readonly dataName: string;
   readonly normalization: Normalization;
+}
+
+/** Loads --model through the safe loader and its dataset; the caller disposes the model. */
+export async function loadModelWithData(args: Parsed, cwd: string): Promise<ModelWithData> {
+  const dir = resolve(cwd, requireString(args, 'model'));
+  const { model, sidecar } = await loadModel(dir);
+  try {
+    const dataName = (args.values['data'] as string | undefined) ?? sidecar?.dataset ?? 'fashion-mnist';
+    const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
+    if (model.inputShape.join('x') !== data.test.shape.join('x')) {
+      throw new QcbError('E_USAGE', `the model takes ${model.inputShape.join('x')} inputs but ${dataName} has ${data.test.shape.join('x')} images`);
+    }
+    return { dir, model, sidecar, data, dataName, normalization: sidecar?.normalization ?? data.normalization };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** A model under test with its data: what evaluate and quantize start from. */
+export interface Subject extends ModelWithData {
   /** The quantized model: from the folder's quant.json, or made with --quantizer. */
   readonly quantized: QuantizedModel | null;
   forward(x: tf.Tensor4D): tf.Tensor;
@@ -22,21 +43,14 @@ export interface Subject {
 }
 
 /**
- * Loads --model and its dataset (--data, else qcb.json's, else fashion-mnist), quantizing
- * with --quantizer, calibrated on the defender's share of the training set (`calibrationShare`).
+ * Loads --model and its dataset, quantizing with --quantizer, calibrated on the defender's
+ * share of the training set (`calibrationShare`).
  */
 export async function loadSubject(args: Parsed, engine: Engine, cwd: string, calibrationShare?: number): Promise<Subject> {
-  const dir = resolve(cwd, requireString(args, 'model'));
   const quantizer = args.values['quantizer'] as string | undefined;
-  const { model, sidecar } = await loadModel(dir);
+  const { dir, model, sidecar, data, dataName, normalization } = await loadModelWithData(args, cwd);
   const models: GraphModel[] = [model];
   try {
-    const dataName = (args.values['data'] as string | undefined) ?? sidecar?.dataset ?? 'fashion-mnist';
-    const data = await loadDataset(dataName, { dataDir: args.values['data-dir'] as string | undefined });
-    if (model.inputShape.join('x') !== data.test.shape.join('x')) {
-      throw new QcbError('E_USAGE', `the model takes ${model.inputShape.join('x')} inputs but ${dataName} has ${data.test.shape.join('x')} images`);
-    }
-    const normalization = sidecar?.normalization ?? data.normalization;
     let quantized = await readQuantized(dir, model);
     if (quantized && quantizer) {
       throw new QcbError('E_USAGE', `${dir} is already quantized (${quantized.parts.profile}); drop --quantizer or pass the full-precision model`);

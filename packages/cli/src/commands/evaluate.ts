@@ -1,4 +1,4 @@
-import { createTrigger, evaluateClassifier, poisonedView, progressBar } from '@qcb/core';
+import { evaluateModel, evaluationImages, evaluationSet, progressBar, type EvaluationResult } from '@qcb/core';
 import { createEngine, selectBackend } from '../context.js';
 import { numberOption } from '../numbers.js';
 import { globalsOf } from '../options.js';
@@ -7,27 +7,13 @@ import type { CliIO } from '../io.js';
 import type { Engine } from '@qcb/core';
 import type { Command } from './command.js';
 
-export interface EvaluationResult {
-  /** Percent. */
-  readonly ba: number;
-  /** Percent, or null when qcb.json names no trigger and target. */
-  readonly asr: number | null;
-  readonly n: number;
-}
-
 /** BA on the clean test set and, when qcb.json names them, ASR of its trigger and target. */
 export function evaluateSubject(subject: Subject, engine: Engine, io: CliIO, batch = 256, label = 'evaluating'): EvaluationResult {
-  const { sidecar, data } = subject;
-  const target = sidecar?.trigger !== undefined && sidecar.target !== undefined ? sidecar.target : null;
-  const poisoned = target !== null ? poisonedView(data.test, createTrigger(sidecar!.trigger!, data.test.shape, engine.triggerFactories()), target) : null;
-  const bar = progressBar({ label, total: data.test.count + (poisoned?.count ?? 0), write: io.err, interactive: io.interactive });
-  const r = evaluateClassifier((x) => subject.forward(x), data.test, poisoned, target, {
-    batch,
-    normalization: subject.normalization,
-    onBatch: (done) => bar.update(done),
-  });
+  const set = evaluationSet(engine, subject.data.test, subject.sidecar, subject.normalization);
+  const bar = progressBar({ label, total: evaluationImages(set), write: io.err, interactive: io.interactive });
+  const result = evaluateModel((x) => subject.forward(x), set, { batch, onBatch: (done) => bar.update(done) });
   if (io.interactive) bar.finish();
-  return { ba: r.ba, asr: r.asr, n: r.n };
+  return result;
 }
 
 export function formatEvaluation(r: EvaluationResult): string {

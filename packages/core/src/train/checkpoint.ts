@@ -19,6 +19,8 @@ export interface CheckpointState {
   /** Multi-phase runs: the phase `epoch` counts in, and the phases already finished. */
   readonly phase?: string;
   readonly completedPhases?: string[];
+  /** A runner's own JSON state (e.g. a defense's). */
+  readonly extra?: Record<string, unknown>;
 }
 
 interface StoredState extends CheckpointState {
@@ -40,7 +42,12 @@ function packSlots(slots: readonly SlotState[]): { bytes: Uint8Array; index: Sto
 
 /** Writes model, optimizer slots and state to `dir`, atomically. */
 export async function saveCheckpoint(dir: string, model: GraphModel, optimizer: Optimizer, state: CheckpointState, sidecar: QcbSidecar | null = null): Promise<void> {
-  const { bytes, index } = packSlots(await optimizer.state());
+  await writeCheckpoint(dir, model, await optimizer.state(), state, sidecar);
+}
+
+/** Writes model, the given optimizer slots (none: an empty list) and state to `dir`, atomically. */
+export async function writeCheckpoint(dir: string, model: GraphModel, slots: readonly SlotState[], state: CheckpointState, sidecar: QcbSidecar | null = null): Promise<void> {
+  const { bytes, index } = packSlots(slots);
   const stored: StoredState = { ...state, slots: index };
   await saveModel(dir, model, { sidecar, extraFiles: { [STATE_FILE]: JSON.stringify(stored), [SLOTS_FILE]: bytes } });
 }
@@ -69,7 +76,11 @@ export async function loadCheckpoint(dir: string, settings: Record<string, unkno
   const floats = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const slots = stored.slots.map((s) => ({ name: s.name, shape: s.shape, values: floats.slice(s.offset, s.offset + s.length) }));
   const { model } = await loadModel(dir);
-  return { model, state: { epoch: stored.epoch, settings: stored.settings, history: stored.history, phase: stored.phase, completedPhases: stored.completedPhases }, slots };
+  return {
+    model,
+    state: { epoch: stored.epoch, settings: stored.settings, history: stored.history, phase: stored.phase, completedPhases: stored.completedPhases, extra: stored.extra },
+    slots,
+  };
 }
 
 export async function removeCheckpoint(dir: string): Promise<void> {

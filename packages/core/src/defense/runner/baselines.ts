@@ -1,0 +1,27 @@
+import type { GraphModel } from '../../ir/graph-model.js';
+import type { Forward } from '../../metrics/predict.js';
+import type { QuantizedModel } from '../../quant/quantized-model.js';
+import type { DefenseProgress } from '../defense-plugin.js';
+import { evaluateModel, evaluationImages, type EvaluationResult, type EvaluationSet } from './evaluation.js';
+
+/** The two models a defense is measured against: full precision and quantized without defense. */
+export interface Baselines {
+  readonly fp: EvaluationResult;
+  readonly quantized: EvaluationResult;
+}
+
+/** Evaluates one model with a progress stage of its own. */
+export function evaluateWithProgress(label: string, forward: Forward, set: EvaluationSet, progress?: DefenseProgress): EvaluationResult {
+  progress?.stage(label, evaluationImages(set));
+  const result = evaluateModel(forward, set, { onBatch: (done) => progress?.step(done) });
+  progress?.stageDone(`BA ${result.ba.toFixed(2)}%${result.asr === null ? '' : `  ASR ${result.asr.toFixed(2)}%`}`);
+  return result;
+}
+
+/** BA / ASR of the full-precision model and of its quantized model without defense, in this thread. */
+export function evaluateBaselines(fp: GraphModel, quantized: QuantizedModel, set: EvaluationSet, progress?: DefenseProgress): Baselines {
+  return {
+    fp: evaluateWithProgress('evaluating fp', (x) => fp.predict(x), set, progress),
+    quantized: evaluateWithProgress('evaluating quantized', (x) => quantized.predict(x), set, progress),
+  };
+}

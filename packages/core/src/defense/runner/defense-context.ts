@@ -1,0 +1,61 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { defenderBatches } from '../../data/defender-batches.js';
+import type { ImageSet, Normalization } from '../../data/image-set.js';
+import { defenderSubset } from '../../data/subsets.js';
+import type { GraphModel } from '../../ir/graph-model.js';
+import type { JsonObject } from '../../io/folder/index.js';
+import type { Engine } from '../../kernel/engine.js';
+import type { QuantizerProfile } from '../../quant/profile.js';
+import type { QuantizedModel } from '../../quant/quantized-model.js';
+import { startDefenseRun } from '../defense-run.js';
+import type { DefenseCheckpoint, DefenseContext, DefenseProgress, Preset } from '../defense-plugin.js';
+import { NO_CHECKPOINT } from './checkpoint-folder.js';
+
+export interface DefenseContextOptions {
+  readonly engine: Engine;
+  readonly fp: GraphModel;
+  readonly quantized: QuantizedModel;
+  readonly profile: QuantizerProfile;
+  readonly defense: string;
+  /** The whole training set: the defender's share is cut from it. */
+  readonly train: ImageSet;
+  readonly normalization: Normalization;
+  readonly share: number;
+  readonly samples: number;
+  /** Batch size of the cached defender batches, default 128. */
+  readonly batchSize?: number;
+  readonly augmentations: readonly string[];
+  readonly preset: Preset;
+  readonly options: JsonObject;
+  readonly seed: number;
+  readonly progress?: DefenseProgress;
+  readonly checkpoint?: DefenseCheckpoint;
+}
+
+/** A defense context and the batches it owns. */
+export interface PreparedDefense {
+  readonly ctx: DefenseContext;
+  /** Releases the cached defender batches. */
+  dispose(): void;
+}
+
+const SILENT: DefenseProgress = { stage: () => undefined, step: () => undefined, stageDone: () => undefined };
+
+/**
+ * What a defense run gets: the defender's share of the training set (labelled), up to
+ * `samples` of it as normalised batches in a fixed order, and a run whose hooks carry only
+ * the selected augmentations (a bad augmentation option fails here, before any work).
+ */
+export function prepareDefense(o: DefenseContextOptions): PreparedDefense {
+  const run = startDefenseRun(o.engine, { defense: o.defense, augmentations: o.augmentations, preset: o.preset, options: o.options, seed: o.seed });
+  const batches: tf.Tensor4D[] = defenderBatches(o.train, o.normalization, { share: o.share, samples: o.samples, batchSize: o.batchSize });
+  const ctx: DefenseContext = {
+    engine: o.engine, fp: o.fp, quantized: o.quantized, profile: o.profile,
+    data: defenderSubset(o.train, o.share, 0), normalization: o.normalization, batches,
+    augmentations: run.augmentations, preset: o.preset, options: o.options, seed: o.seed,
+    progress: o.progress ?? SILENT,
+    checkpoint: o.checkpoint ?? NO_CHECKPOINT,
+    hooks: run.hooks,
+  };
+  return { ctx, dispose: () => batches.forEach((b) => b.dispose()) };
+}
