@@ -5,7 +5,7 @@ import type { Grid } from './grid.js';
 const MIN_SCALE = 1e-8;
 
 /**
- * Scale and zero point for each [min, max] range (REFERENCE.md):
+ * Scale and zero point for each [min, max] range (as the official LAC code computes them):
  * asymmetric: scale = (max - min) / (qmax - qmin) with min <= 0 <= max, zp = qmin - round(min / scale);
  * symmetric: scale = max(|min|, |max|) / ((qmax - qmin) / 2), zp = 0.
  */

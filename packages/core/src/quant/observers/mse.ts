@@ -8,7 +8,7 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-/** Shrink factors of the min-max range tried by the search (REFERENCE.md: 80 of them, 1 - 0.01 i). */
+/** Shrink factors of the min-max range tried by the search (the official LAC code tries 80 of them, 1 - 0.01 i). */
 export const MSE_CANDIDATES = 80;
 
 /**

@@ -23,7 +23,8 @@ export class Slots {
       const name = `${this.prefix}/${this.keys[i]}`;
       const s = state.find((e) => e.name === name);
       if (!s || s.values.length !== v.size) throw new QcbError('E_USAGE', `optimizer state has no matching slot ${name}`);
-      v.assign(tf.tensor(s.values, v.shape));
+      // tidy: assign shares the new tensor's data; the tensor itself must go.
+      tf.tidy(() => v.assign(tf.tensor(s.values, v.shape)));
     });
   }
 

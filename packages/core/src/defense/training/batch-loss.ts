@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NodeTap } from '../../ir/executor.js';
+import type { GraphModel } from '../../ir/graph-model.js';
+import type { Batch, LossTerm } from '../../kernel/hook-types.js';
+import { crossEntropy } from '../../train/train-step.js';
+import type { DefenseRunHooks } from '../defense-run.js';
+import { smoothedCrossEntropy } from './label-smoothing.js';
+import type { BatchTerms, BnMode, ExtraLoss } from './spec.js';
+
+/** What the loss of a batch needs besides the batch. */
+export interface BatchLossSetup {
+  readonly model: GraphModel;
+  readonly hooks: DefenseRunHooks;
+  /** The loss stage other plugins see, `defense:<name>`. */
+  readonly stage: string;
+  readonly bn: BnMode;
+  readonly labelSmoothing: number;
+  readonly extraLoss?: ExtraLoss;
+}
+
+/**
+ * The named loss terms of a batch: cross-entropy ('ce'), the defense's extra terms read
+ * from the same forward pass, then whatever the run's `loss.terms` hook adds. Runs under
+ * gradient recording. The second SAM pass (`perturbed`) leaves BN's moving statistics
+ * alone, as BackdoorBench's SAM does (momentum 0 on that pass).
+ */
+export function batchTerms(s: BatchLossSetup, batch: Batch, extra: BatchTerms | null, perturbed: boolean): LossTerm[] {
+  const wanted = new Set(s.extraLoss?.nodes ?? []);
+  const features = new Map<string, tf.Tensor>();
+  const tap: NodeTap = (node, _inputs, output) => {
+    if (wanted.has(node.name)) features.set(node.name, output);
+  };
+  const training = s.bn === 'train';
+  const logits = s.model.predict(batch.x, { training, updateStats: training && !perturbed, ...(wanted.size > 0 ? { tap } : {}) });
+  const ce = s.labelSmoothing > 0 ? smoothedCrossEntropy(logits, batch.y, s.labelSmoothing) : crossEntropy(logits, batch.y);
+  const own: LossTerm[] = [{ name: 'ce', value: ce, weight: 1 }, ...(extra ? extra.terms(features) : [])];
+  return s.hooks.loss.terms.call(own, { stage: s.stage, model: s.model });
+}
+
+/** The scalar the step minimises: the sum of weight x value over the terms. */
+export function weightedSum(terms: readonly LossTerm[]): tf.Scalar {
+  return terms.map((t) => tf.mul(t.value, t.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
+}

@@ -1,0 +1,103 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ImageSet } from '../../data/image-set.js';
+import type { GraphModel } from '../../ir/graph-model.js';
+import type { Batch, LossTerm } from '../../kernel/hook-types.js';
+import type { AugmentSpec } from '../../train/augment.js';
+import type { OptimizerSpec, SlotState } from '../../train/optimizers/index.js';
+import type { ScheduleSpec } from '../../train/schedules.js';
+import type { DefenseContext } from '../defense-plugin.js';
+
+/**
+ * A defense context that may name the dataset's training augmentation (random crop, flip).
+ * The runner sets it from the dataset; a context without it trains without augmentation.
+ */
+export type TrainingDefenseContext = DefenseContext & { readonly augmentation?: AugmentSpec };
+
+/**
+ * 'train': BN normalises with the batch's statistics and updates its moving statistics
+ * (PyTorch's model.train()); 'eval': BN uses its moving statistics, nothing is updated.
+ */
+export type BnMode = 'train' | 'eval';
+
+/** Sharpness-aware minimisation (Foret et al. 2021); adaptive: ASAM (Kwon et al. 2021). */
+export interface SamSpec {
+  /** Radius of the weight perturbation. */
+  readonly rho: number;
+  /** Scale the perturbation by |w| element-wise (default true, as BackdoorBench's FT-SAM). */
+  readonly adaptive?: boolean;
+}
+
+/** The extra loss of one batch: terms read from the training forward pass's node outputs. */
+export interface BatchTerms {
+  /** Runs under gradient recording; `features` holds the outputs of `ExtraLoss.nodes`. */
+  terms(features: ReadonlyMap<string, tf.Tensor>): LossTerm[];
+  /** Releases what `forBatch` prepared (e.g. a teacher's outputs). */
+  dispose(): void;
+}
+
+/** Extra named loss terms (e.g. NAD's attention distillation), added to the cross-entropy. */
+export interface ExtraLoss {
+  /** Nodes of the trained model whose outputs the terms read (captured in the same forward pass). */
+  readonly nodes: readonly string[];
+  /** Called once per batch before the step, outside gradient recording. */
+  forBatch(batch: Batch): BatchTerms;
+}
+
+/** Where a training defense stopped: read from `ctx.checkpoint` by `loadTrainingResume`. */
+export interface TrainingResume {
+  /** The phase the checkpoint was saved in and the epochs done in it. */
+  readonly phase: string;
+  readonly epoch: number;
+  /** Epochs done over the whole run (the checkpoint's `done`). */
+  readonly done: number;
+  /** The model of that phase after `epoch` epochs. */
+  readonly model: GraphModel;
+  readonly slots: readonly SlotState[];
+}
+
+/** One training phase of a defense. */
+export interface DefenseTrainingSpec {
+  /** The defense's name: the batch hook's consumer and the loss stage are `defense:<name>`. */
+  readonly defense: string;
+  /** Recorded in checkpoints, e.g. 'finetune', 'teacher', 'student'. */
+  readonly phase: string;
+  readonly epochs: number;
+  /** Images per step (default `defaultBatchSize`); never more than the data holds. */
+  readonly batchSize?: number;
+  readonly optimizer: OptimizerSpec;
+  readonly schedule: ScheduleSpec;
+  /** Label smoothing of the cross-entropy (0: plain). */
+  readonly labelSmoothing?: number;
+  readonly sam?: SamSpec;
+  readonly extraLoss?: ExtraLoss;
+  /** Default 'train'. */
+  readonly bn?: BnMode;
+  /** Default: the context's `augmentation` (the dataset's), null: none. */
+  readonly augment?: AugmentSpec | null;
+  /** Default: `ctx.data`, the defender's labelled share. */
+  readonly data?: ImageSet;
+  /** Default `ctx.seed`: batch order and augmentation. */
+  readonly seed?: number;
+  /** Epochs of earlier phases, added to the checkpoint's `done` (default 0). */
+  readonly epochOffset?: number;
+  /** Save a checkpoint at every epoch end (default true). */
+  readonly checkpoints?: boolean;
+  /** Continue from here when its phase is this phase (the model must be `resume.model`). */
+  readonly resume?: TrainingResume | null;
+}
+
+/** The mean loss and terms of one epoch. */
+export interface TrainingEpochReport {
+  readonly phase: string;
+  readonly epoch: number;
+  readonly loss: number;
+  /** Mean of each loss term by name (before weighting). */
+  readonly terms: Readonly<Record<string, number>>;
+}
+
+export interface DefenseTrainingReport {
+  readonly batchSize: number;
+  readonly stepsPerEpoch: number;
+  /** The epochs this call ran (a resumed phase skips those already done). */
+  readonly epochs: readonly TrainingEpochReport[];
+}

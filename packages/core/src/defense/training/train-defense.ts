@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { QcbError } from '../../errors.js';
+import type { GraphModel } from '../../ir/graph-model.js';
+import type { Batch } from '../../kernel/hook-types.js';
+import { epochBatches, stepsPerEpoch, type EpochBatchOptions } from '../../train/epoch-batches.js';
+import { createOptimizer } from '../../train/optimizers/index.js';
+import { lrSchedule } from '../../train/schedules.js';
+import { variableKeys } from '../../train/train-classifier.js';
+import { resolveBatchSize } from './batch-size.js';
+import { batchStep } from './batch-step.js';
+import { EpochMeans } from './epoch-means.js';
+import { Sam } from './sam.js';
+import type { DefenseTrainingReport, DefenseTrainingSpec, TrainingDefenseContext, TrainingEpochReport } from './spec.js';
+
+function checkSpec(model: GraphModel, spec: DefenseTrainingSpec, count: number): void {
+  if (count < 1) throw new QcbError('E_USAGE', `${spec.defense}: the defender's share holds no labelled image to train on`);
+  if (!(Number.isInteger(spec.epochs) && spec.epochs >= 0)) throw new QcbError('E_USAGE', `${spec.defense}: epochs must be a non-negative integer, got ${spec.epochs}`);
+  const resume = spec.resume?.phase === spec.phase ? spec.resume : null;
+  if (resume && resume.model !== model) throw new QcbError('E_USAGE', `${spec.defense}: phase "${spec.phase}" resumes from a checkpoint and must train the checkpoint's model`);
+  if (resume && resume.epoch > spec.epochs) {
+    throw new QcbError('E_USAGE', `the checkpoint is at epoch ${resume.epoch} of phase "${spec.phase}", which now has ${spec.epochs} (delete it to start over, or rerun with the same options)`);
+  }
+  // model.node throws a one-line error that names the graph and the missing node.
+  for (const name of spec.extraLoss?.nodes ?? []) model.node(name);
+}
+
+/**
+ * Trains `model` (a copy the defense owns, never ctx.fp) for one phase of a training
+ * defense on the defender's labelled share. Every batch: the dataset's augmentation, the
+ * run's `data.batch` waterfall (PDA moves the images there), then one step (SGD or Adam
+ * on a schedule, optionally SAM, cross-entropy with optional label smoothing plus the
+ * defense's extra terms and the run's `loss.terms`). At every epoch end a checkpoint
+ * (`done` counts epochs over all phases, state `{ phase, epoch }`, the optimizer's slots),
+ * so that a resumed phase continues with the same weights, slots and batches.
+ */
+export async function trainDefense(ctx: TrainingDefenseContext, model: GraphModel, spec: DefenseTrainingSpec): Promise<DefenseTrainingReport> {
+  const data = spec.data ?? ctx.data;
+  checkSpec(model, spec, data.count);
+  const resume = spec.resume?.phase === spec.phase ? spec.resume : null;
+  const batchSize = resolveBatchSize(spec.batchSize, data.count, model.inputShape);
+  const augment = spec.augment === undefined ? ctx.augmentation : spec.augment;
+  const batchOptions: EpochBatchOptions = { batchSize, seed: spec.seed ?? ctx.seed, normalization: ctx.normalization, ...(augment ? { augment } : {}) };
+  const steps = stepsPerEpoch(data.count, batchOptions);
+  const total = spec.epochs * steps;
+  const schedule = lrSchedule(spec.schedule);
+  const consumer = `defense:${spec.defense}`;
+  const setup = {
+    model, hooks: ctx.hooks, stage: consumer, bn: spec.bn ?? 'train', labelSmoothing: spec.labelSmoothing ?? 0,
+    ...(spec.extraLoss ? { extraLoss: spec.extraLoss } : {}),
+  };
+  const { variables, keys } = variableKeys(model);
+  const optimizer = createOptimizer(spec.optimizer, variables, keys);
+  const sam = spec.sam ? new Sam(optimizer, spec.sam) : null;
+  const reports: TrainingEpochReport[] = [];
+  try {
+    if (resume) optimizer.loadState(resume.slots);
+    for (let epoch = resume?.epoch ?? 0; epoch < spec.epochs; epoch++) {
+      ctx.progress.stage(`${spec.phase} epoch ${epoch + 1}/${spec.epochs}`, steps);
+      const means = new EpochMeans();
+      let step = 0;
+      for (const raw of epochBatches(data, epoch, batchOptions)) {
+        let batch: Batch = raw;
+        try {
+          batch = await ctx.hooks.data.batch.promise(raw, { consumer, model, epoch, step, preset: ctx.preset, options: ctx.options });
+          const result = batchStep(setup, optimizer, sam, batch, schedule((epoch * steps + step) / total));
+          means.add(result.loss, result.terms);
+          ctx.progress.step(step + 1, `loss ${result.loss.toPrecision(4)}`);
+        } finally {
+          // The loop owns the batch the waterfall returns and the one it made (a tap that
+          // replaced the images may have released them already: dispose is idempotent).
+          tf.dispose([raw.x, raw.y, batch.x, batch.y]);
+        }
+        step++;
+        // Let timers and signals through between steps.
+        if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+      }
+      const report = means.report(spec.phase, epoch);
+      reports.push(report);
+      ctx.progress.stageDone(`loss ${report.loss.toPrecision(4)}`);
+      if (spec.checkpoints ?? true) {
+        await ctx.checkpoint.save((spec.epochOffset ?? 0) + epoch + 1, model, { state: { phase: spec.phase, epoch: epoch + 1 }, slots: await optimizer.state() });
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { batchSize, stepsPerEpoch: steps, epochs: reports };
+}
