@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { forwardConvRate } from './conv-rate.js';
 import { fmt } from './timing.js';
 import { trainingStepTime } from './training-step.js';
-import { timePurify, type PurifyTiming } from './purify.js';
+import { caseLabel, parsePurifyCases, timePurify, type PurifyTiming } from './purify.js';
 
 /**
  * `pnpm bench`: speed figures measured in one run, printed with their ratios.
  * Options: --batch N (32), --wasm-steps N (10), --cpu-steps N (1; 0 skips the cpu backend),
- * --purify fast,paper (the LAC + PDA presets timed on the pqbackdoor-w4 fixture; '' skips).
+ * --purify <cases> (purifications timed on the pqbackdoor-w4 fixture under academic-w4a4:
+ * comma-separated `defense[+augmentation...][@preset]`, `fast` and `paper` meaning LAC + PDA;
+ * default fast,paper; '' skips).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -44,24 +46,21 @@ async function main(): Promise<void> {
     log(`  cpu backend          ${fmt(cpu.seconds)} s/step   (loss ${fmt(cpu.loss)})`);
     log(`  wasm speed-up over cpu      ${fmt(cpu.seconds / wasm.seconds)}x   (target >= 50x)`);
   }
-  const presets = (values.purify ?? '').split(',').filter((p): p is 'fast' | 'paper' => p === 'fast' || p === 'paper');
-  if (presets.length > 0) {
-    log('\nqcb purify, LAC + PDA, academic-w4a4, test/fixtures/models/pqbackdoor-w4:');
+  const cases = parsePurifyCases(values.purify ?? '');
+  if (cases.length > 0) {
+    const fixture = 'test/fixtures/models/pqbackdoor-w4';
+    log(`\npurification runner, academic-w4a4, ${fixture}:`);
     const timings: PurifyTiming[] = [];
-    for (const preset of presets) {
-      process.stderr.write(`timing qcb purify --preset ${preset}...\n`);
-      const t = timePurify('test/fixtures/models/pqbackdoor-w4', preset);
-      if (!t) {
-        log('  (fixture missing: skipped)');
-        break;
-      }
+    const found = await timePurify(fixture, cases, (t) => {
       timings.push(t);
       const d = t.report.defended;
-      log(`  ${preset.padEnd(6)} ${fmt(t.seconds, 4)} s   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`);
-    }
-    const fast = timings.find((t) => t.preset === 'fast');
-    const paper = timings.find((t) => t.preset === 'paper');
-    if (fast && paper) log(`  paper / fast wall time       ${fmt(paper.seconds / fast.seconds)}x   (fast target <= 300 s)`);
+      log(`  ${caseLabel(t.case).padEnd(24)} ${fmt(t.seconds, 4)} s   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`);
+    });
+    if (!found) log('  (fixture missing: skipped)');
+    const lacPda = (preset: string): PurifyTiming | undefined => timings.find((t) => t.case.defense === 'lac' && t.case.augmentations.join() === 'pda' && t.case.preset === preset);
+    const fast = lacPda('fast');
+    const paper = lacPda('paper');
+    if (fast && paper) log(`  LAC + PDA paper / fast wall time   ${fmt(paper.seconds / fast.seconds)}x   (fast target <= 300 s)`);
   }
 }
 

@@ -1,32 +1,63 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import 'reflect-metadata';
+import { BUILTIN_MODULES, Engine, loadDataset, loadModel, purify, type Preset, type PurifyReport } from '@qcb/core';
+import { DEFAULT_PLUGINS } from '@qcb/cli';
+
+/** One purification to time: a defense, its augmentations and a preset. */
+export interface PurifyCase {
+  readonly defense: string;
+  readonly augmentations: readonly string[];
+  readonly preset: Preset;
+}
 
 export interface PurifyTiming {
-  readonly preset: 'fast' | 'paper';
+  readonly case: PurifyCase;
   readonly seconds: number;
-  readonly report: { fp: { ba: number; asr: number | null }; quantized: { ba: number; asr: number | null }; defended: { ba: number; asr: number | null }; der: number | null };
+  readonly report: PurifyReport;
 }
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
 
-/** Wall time of `qcb purify` (LAC + PDA, academic-w4a4) on a fixture, for one preset. */
-export function timePurify(fixture: string, preset: 'fast' | 'paper'): PurifyTiming | null {
-  const model = join(root, fixture);
-  if (!existsSync(model)) return null;
-  const out = mkdtempSync(join(tmpdir(), 'qcb-bench-purify-'));
+/**
+ * Parses `--purify`: comma-separated `defense[+augmentation...][@preset]` (preset default
+ * fast); a bare `fast` or `paper` means LAC + PDA with that preset.
+ */
+export function parsePurifyCases(spec: string): PurifyCase[] {
+  return spec.split(',').map((s) => s.trim()).filter(Boolean).map((item) => {
+    if (item === 'fast' || item === 'paper') return { defense: 'lac', augmentations: ['pda'], preset: item };
+    const [names, preset = 'fast'] = item.split('@');
+    if (preset !== 'fast' && preset !== 'paper') throw new Error(`--purify: preset must be fast or paper in "${item}"`);
+    const [defense, ...augmentations] = names.split('+');
+    return { defense, augmentations, preset };
+  });
+}
+
+export function caseLabel(c: PurifyCase): string {
+  return `${[c.defense, ...c.augmentations].join(' + ')} (${c.preset})`;
+}
+
+/** Wall time of the purification runner on a fixture under academic-w4a4, one case at a time; null when the fixture is missing. */
+export async function timePurify(fixture: string, cases: readonly PurifyCase[], onCase: (t: PurifyTiming) => void): Promise<boolean> {
+  const dir = join(root, fixture);
+  if (!existsSync(dir)) return false;
+  const engine = await Engine.create([...BUILTIN_MODULES, ...DEFAULT_PLUGINS]);
+  const { model, sidecar } = await loadModel(dir);
   try {
-    const started = performance.now();
-    const r = spawnSync(process.execPath, [
-      join(root, 'packages/cli/dist/bin.js'), 'purify', '--model', model, '--quantizer', 'academic-w4a4',
-      '--defense', 'lac', '--augment', 'pda', '--preset', preset, '--out', join(out, 'purified'), '--json',
-    ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
-    const seconds = (performance.now() - started) / 1000;
-    if (r.status !== 0) throw new Error(`qcb purify --preset ${preset} failed (exit ${r.status})`);
-    return { preset, seconds, report: JSON.parse(r.stdout) as PurifyTiming['report'] };
+    const data = await loadDataset(sidecar?.dataset ?? 'fashion-mnist');
+    for (const c of cases) {
+      const started = performance.now();
+      const outcome = await purify({
+        engine, model, quantizer: 'academic-w4a4', defense: c.defense, augmentations: c.augmentations, preset: c.preset,
+        data, normalization: sidecar?.normalization ?? data.normalization, sidecar,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      outcome.dispose();
+      onCase({ case: c, seconds, report: outcome.report });
+    }
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    model.dispose();
   }
+  return true;
 }
