@@ -4,6 +4,9 @@ import compartifact from '@qcb/attack-compartifact';
 import pqbackdoor from '@qcb/attack-pqbackdoor';
 import quAntiZation from '@qcb/attack-qu-anti-zation';
 import lac from '@qcb/defense-lac';
+import ft from '@qcb/defense-ft';
+import ftSam from '@qcb/defense-ft-sam';
+import nad from '@qcb/defense-nad';
 import pda from '@qcb/pda';
 import academicW4a4 from '@qcb/quantizer-academic-w4a4';
 import academicW8a8 from '@qcb/quantizer-academic-w8a8';
@@ -15,5 +18,5 @@ import tfliteInt8 from '@qcb/quantizer-tflite-int8';
 export const DEFAULT_PLUGINS: readonly ContainerModule[] = [
   academicW4a4, academicW8a8, tfliteInt8, pytorchFbgemm, pytorchQnnpack,
   compartifact, quAntiZation, pqbackdoor, badnets,
-  lac, pda,
+  lac, ft, ftSam, nad, pda,
 ];

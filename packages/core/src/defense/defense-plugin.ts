@@ -5,6 +5,7 @@ import type { JsonObject } from '../io/folder/index.js';
 import type { Engine } from '../kernel/engine.js';
 import type { QuantizerProfile } from '../quant/profile.js';
 import type { QuantizedModel } from '../quant/quantized-model.js';
+import type { AugmentSpec } from '../train/augment.js';
 import type { SlotState } from '../train/optimizers/index.js';
 import type { DefenseRunHooks } from './defense-run.js';
 
@@ -46,6 +47,8 @@ export interface DefenseContext {
   /** The defender's labelled data (a share of the training set) and its normalisation. */
   readonly data: ImageSet;
   readonly normalization: Normalization;
+  /** The dataset's training augmentation (crop, flip), for defenses that train on images. */
+  readonly augmentation?: AugmentSpec;
   /** Normalised input batches of the defender data, in a fixed order (at most 1,024 images). */
   readonly batches: readonly tf.Tensor4D[];
   /** Augmentation plugins selected with --augment. */

@@ -7,6 +7,7 @@ import type { JsonObject } from '../../io/folder/index.js';
 import type { Engine } from '../../kernel/engine.js';
 import type { QuantizerProfile } from '../../quant/profile.js';
 import type { QuantizedModel } from '../../quant/quantized-model.js';
+import type { AugmentSpec } from '../../train/augment.js';
 import { startDefenseRun } from '../defense-run.js';
 import type { DefenseCheckpoint, DefenseContext, DefenseProgress, Preset } from '../defense-plugin.js';
 import { NO_CHECKPOINT } from './checkpoint-folder.js';
@@ -20,6 +21,8 @@ export interface DefenseContextOptions {
   /** The whole training set: the defender's share is cut from it. */
   readonly train: ImageSet;
   readonly normalization: Normalization;
+  /** The dataset's training augmentation (crop, flip) for training defenses; none by default. */
+  readonly augmentation?: AugmentSpec;
   readonly share: number;
   readonly samples: number;
   /** Batch size of the cached defender batches, default 128. */
@@ -52,6 +55,7 @@ export function prepareDefense(o: DefenseContextOptions): PreparedDefense {
   const ctx: DefenseContext = {
     engine: o.engine, fp: o.fp, quantized: o.quantized, profile: o.profile,
     data: defenderSubset(o.train, o.share, 0), normalization: o.normalization, batches,
+    ...(o.augmentation ? { augmentation: o.augmentation } : {}),
     augmentations: run.augmentations, preset: o.preset, options: o.options, seed: o.seed,
     progress: o.progress ?? SILENT,
     checkpoint: o.checkpoint ?? NO_CHECKPOINT,

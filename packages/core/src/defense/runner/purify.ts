@@ -112,7 +112,7 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
     if (quantized.model !== r.model) owned.push(quantized.model);
     // The selected augmentations are applied here, so that a bad option value fails before any evaluation.
     prepared = prepareDefense({
-      engine: r.engine, fp: r.model, quantized, profile, defense: r.defense, train: r.data.train, normalization,
+      engine: r.engine, fp: r.model, quantized, profile, defense: r.defense, train: r.data.train, normalization, augmentation: r.data.augmentation,
       share, samples, augmentations, preset, options, seed, progress: r.progress, checkpoint,
     });
     background = r.baselineWorker === false ? null : await startBaselineJob(r.model, quantized, set);

@@ -11,7 +11,7 @@ import type { DefenseContext } from '../defense-plugin.js';
  * A defense context that may name the dataset's training augmentation (random crop, flip).
  * The runner sets it from the dataset; a context without it trains without augmentation.
  */
-export type TrainingDefenseContext = DefenseContext & { readonly augmentation?: AugmentSpec };
+export type TrainingDefenseContext = DefenseContext;
 
 /**
  * 'train': BN normalises with the batch's statistics and updates its moving statistics
