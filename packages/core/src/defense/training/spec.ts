@@ -84,6 +84,11 @@ export interface DefenseTrainingSpec {
   readonly checkpoints?: boolean;
   /** Continue from here when its phase is this phase (the model must be `resume.model`). */
   readonly resume?: TrainingResume | null;
+  /**
+   * Called after every update with the trained model, outside gradient recording and before
+   * the epoch's checkpoint (e.g. fine-pruning re-applies its mask so pruned weights stay 0).
+   */
+  readonly afterStep?: (model: GraphModel) => void;
 }
 
 /** The mean loss and terms of one epoch. */

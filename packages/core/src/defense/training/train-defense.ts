@@ -63,6 +63,7 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
         try {
           batch = await ctx.hooks.data.batch.promise(raw, { consumer, model, epoch, step, preset: ctx.preset, options: ctx.options });
           const result = batchStep(setup, optimizer, sam, batch, schedule((epoch * steps + step) / total));
+          spec.afterStep?.(model);
           means.add(result.loss, result.terms);
           ctx.progress.step(step + 1, `loss ${result.loss.toPrecision(4)}`);
         } finally {
