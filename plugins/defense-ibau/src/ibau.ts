@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  QcbError, createOptimizer, epochBatches, loadTrainingResume, phaseModel, stepsPerEpoch, variableKeys,
+  type Batch, type DefenseContext, type DefenseDefinition, type EpochBatchOptions, type GraphModel, type TrainingResume,
+} from '@qcb/core';
+import { IBAU_FAST, resolveIbauOptions, type IbauOptions } from './options.js';
+import { IBAU_STAGE, outerStep, patchMask, type OuterStepSetup } from './outer-step.js';
+import { searchPerturbation } from './perturbation.js';
+import { exactSecondOrder, finiteDifferenceSecondOrder, supportsExactSecondOrder, type InnerLoss, type SecondOrder } from './second-order.js';
+
+export const IBAU_PHASE = 'unlearn';
+
+/** The images and true labels of the hypergradient's inner loss: the first outer batch (the authors' `images_list[0]`). */
+function innerBatch(ctx: DefenseContext, batches: EpochBatchOptions, size: number): Batch {
+  const first = epochBatches(ctx.data, 0, batches).next();
+  if (first.done) throw new QcbError('E_USAGE', 'i-bau: the defender\'s share holds no labelled image to unlearn with');
+  const { x, y } = first.value;
+  if (size <= 0 || size >= x.shape[0]) return first.value;
+  const cut = { x: tf.slice(x, 0, size), y: tf.slice(y, 0, size) };
+  tf.dispose([x, y]);
+  return cut;
+}
+
+function secondOrderFor(o: IbauOptions, inner: InnerLoss): SecondOrder {
+  const exact = supportsExactSecondOrder(inner.model);
+  if (o.hypergradient === 'exact' && !exact) {
+    throw new QcbError('E_USAGE', '--option hypergradient=exact: the model has ops that tfjs cannot differentiate twice (use auto or finite-difference)');
+  }
+  return o.hypergradient === 'finite-difference' || !exact ? finiteDifferenceSecondOrder(inner) : exactSecondOrder(inner);
+}
+
+function checkResume(resume: TrainingResume | null, o: IbauOptions): void {
+  if (resume && resume.epoch > o.rounds) {
+    throw new QcbError('E_USAGE', `the checkpoint is at round ${resume.epoch} of ${o.rounds} (delete it to start over, or rerun with the same options)`);
+  }
+}
+
+/** Rounds of perturbation search and hypergradient steps on `model`, checkpointing after each round. */
+async function unlearn(ctx: DefenseContext, model: GraphModel, o: IbauOptions, resume: TrainingResume | null): Promise<void> {
+  const batchOptions: EpochBatchOptions = {
+    batchSize: Math.max(1, Math.min(o.batchSize, ctx.data.count)), seed: ctx.seed, normalization: ctx.normalization, keepPartial: true,
+    ...(ctx.augmentation ? { augment: ctx.augmentation } : {}),
+  };
+  const steps = stepsPerEpoch(ctx.data.count, batchOptions);
+  const { variables, keys } = variableKeys(model);
+  const optimizer = createOptimizer({ type: 'adam' }, variables, keys);
+  const inner = innerBatch(ctx, batchOptions, o.innerBatchSize);
+  const setup: OuterStepSetup = {
+    model, hooks: ctx.hooks, optimizer,
+    second: secondOrderFor(o, { model, vars: variables, x: inner.x, y: inner.y, reg: o.perturbReg }),
+    fixedPoint: { iterations: o.fixedPointIterations, step: o.innerStep },
+  };
+  try {
+    if (resume) optimizer.loadState(resume.slots);
+    for (let round = resume?.epoch ?? 0; round < o.rounds; round++) {
+      ctx.progress.stage(`round ${round + 1}/${o.rounds}`, steps);
+      // The inner problem: a fresh perturbation on a fresh pass over the share (BackdoorBench's shuffled loader).
+      const found = searchPerturbation(model, epochBatches(ctx.data, round + 1, batchOptions), {
+        lr: o.perturbLr, reg: o.perturbReg, steps: o.perturbSteps, normBound: o.normBound,
+      });
+      const delta = tf.variable(found, true);
+      found.dispose();
+      let lossSum = 0;
+      try {
+        // The outer problem: every batch of the fixed list (the authors' `images_list`) through the run's data.batch hook.
+        let step = 0;
+        for (const raw of epochBatches(ctx.data, 0, batchOptions)) {
+          let batch: Batch = raw;
+          const mask = patchMask(raw.x.shape[0], o.patchPortion, ((ctx.seed * 7_919 + round) * 1_000_003 + step) >>> 0);
+          try {
+            batch = await ctx.hooks.data.batch.promise(raw, { consumer: IBAU_STAGE, model, epoch: round, step, preset: ctx.preset, options: ctx.options });
+            const r = outerStep(setup, batch, mask, delta, o.lr);
+            lossSum += r.loss;
+            ctx.progress.step(step + 1, `loss ${r.loss.toPrecision(4)}`);
+          } finally {
+            // A tap that replaced the images may have released them already: dispose is idempotent.
+            tf.dispose([raw.x, raw.y, batch.x, batch.y, mask]);
+          }
+          step++;
+          await new Promise((r) => setImmediate(r));
+        }
+        ctx.progress.stageDone(`loss ${(lossSum / Math.max(1, steps)).toPrecision(4)}, |delta| ${tf.tidy(() => tf.norm(delta).dataSync()[0]).toPrecision(4)}`);
+      } finally {
+        delta.dispose();
+      }
+      await ctx.checkpoint.save(round + 1, model, { state: { phase: IBAU_PHASE, epoch: round + 1 }, slots: await optimizer.state() });
+    }
+  } finally {
+    optimizer.dispose();
+    tf.dispose([inner.x, inner.y]);
+  }
+}
+
+/**
+ * I-BAU (Zeng et al., ICLR 2022): adversarial unlearning of backdoors via implicit
+ * hypergradient, on a copy of the full-precision model; the runner quantizes the result.
+ * Each round finds a universal perturbation that maximises the model's loss on the
+ * defender's clean share (the inner problem), then updates the model on the share with the
+ * perturbation added, by the implicit hypergradient of that bilevel problem (K fixed-point
+ * iterations). Every outer batch passes through the run's `data.batch` hook, so
+ * `--augment pda` moves the images first. A run resumes from its last round's checkpoint.
+ */
+export function createIbau(): DefenseDefinition {
+  return {
+    operatesOn: 'full-precision',
+    optionKeys: Object.keys(IBAU_FAST),
+    async run(ctx): Promise<GraphModel> {
+      const o = resolveIbauOptions(ctx.preset, ctx.options);
+      const resume = await loadTrainingResume(ctx, [IBAU_PHASE]);
+      const model = phaseModel(resume, IBAU_PHASE, ctx.fp);
+      try {
+        checkResume(resume, o);
+        await unlearn(ctx, model, o, resume);
+      } catch (e) {
+        model.dispose();
+        throw e;
+      }
+      return model;
+    },
+  };
+}
