@@ -46,6 +46,17 @@ export function bestCandidate(scores: ReadonlyArray<{ readonly t: number; readon
   return best.t;
 }
 
+/** The model at t (BN recomputed) and its accuracy on the held-out images. */
+function scoredPoint(s: PointSetup, t: number, held: ImageSet): { t: number; score: number; model: GraphModel } {
+  const model = curvePointModel(s, t);
+  try {
+    return { t, model, score: accuracy(predictClasses((x) => model.predict(x), held, { normalization: s.normalization }), held.labels) };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
 /**
  * The point of the curve to return: `points[0]` alone, or among several the one whose model
  * (BN recomputed) is most accurate on the held-out images (the defender has no trigger to
@@ -55,18 +66,22 @@ export function chooseCurvePoint(s: PointSetup, points: readonly number[], held:
   if (points.length === 1 || !held) return curvePointModel(s, points[0]);
   const scores: Array<{ t: number; score: number }> = [];
   let best: { t: number; score: number; model: GraphModel } | null = null;
-  for (const t of points) {
-    const model = curvePointModel(s, t);
-    const score = accuracy(predictClasses((x) => model.predict(x), held, { normalization: s.normalization }), held.labels);
-    scores.push({ t, score });
-    report(scores.length, `t ${t}: held-out accuracy ${(100 * score).toFixed(2)}%`);
-    // Strictly better only: the first of equals stays (bestCandidate's rule).
-    if (!best || score > best.score) {
-      best?.model.dispose();
-      best = { t, score, model };
-    } else {
-      model.dispose();
+  try {
+    for (const t of points) {
+      const next = scoredPoint(s, t, held);
+      scores.push({ t, score: next.score });
+      report(scores.length, `t ${t}: held-out accuracy ${(100 * next.score).toFixed(2)}%`);
+      // Strictly better only: the first of equals stays (bestCandidate's rule).
+      if (!best || next.score > best.score) {
+        best?.model.dispose();
+        best = next;
+      } else {
+        next.model.dispose();
+      }
     }
+  } catch (e) {
+    best?.model.dispose();
+    throw e;
   }
   report(scores.length, `chose t ${bestCandidate(scores)}`);
   return best!.model;
