@@ -7,6 +7,8 @@ import lac from '@qcb/defense-lac';
 import ft from '@qcb/defense-ft';
 import ftSam from '@qcb/defense-ft-sam';
 import nad from '@qcb/defense-nad';
+import finePruning from '@qcb/defense-fine-pruning';
+import mcr from '@qcb/defense-mcr';
 import pda from '@qcb/pda';
 import academicW4a4 from '@qcb/quantizer-academic-w4a4';
 import academicW8a8 from '@qcb/quantizer-academic-w8a8';
@@ -18,5 +20,5 @@ import tfliteInt8 from '@qcb/quantizer-tflite-int8';
 export const DEFAULT_PLUGINS: readonly ContainerModule[] = [
   academicW4a4, academicW8a8, tfliteInt8, pytorchFbgemm, pytorchQnnpack,
   compartifact, quAntiZation, pqbackdoor, badnets,
-  lac, ft, ftSam, nad, pda,
+  lac, ft, ftSam, nad, finePruning, mcr, pda,
 ];
