@@ -43,3 +43,4 @@ export * from './ir/batch-stats.js';
 export * from './attack/index.js';
 export * from './defense/index.js';
 export * from './util/outside-tape.js';
+export * from './scan/index.js';
