@@ -1,18 +1,11 @@
-import { resolveTrainingOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec } from '@qcb/core';
+import {
+  FINE_TUNE_RULES, presetOptions, resolveTrainingOptions, trainingSchedule, type FineTuneOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec,
+} from '@qcb/core';
 
-export interface FinePruningOptions {
+/** The pruning rate, then the shared fine-tuning settings (`epochs` after pruning; 0: pruning alone). */
+export interface FinePruningOptions extends FineTuneOptions {
   /** Share of the last feature map's channels pruned, the least active first (floor(rate x channels)). */
   readonly rate: number;
-  /** Fine-tuning epochs after pruning. */
-  readonly epochs: number;
-  /** Images per step; 0: from the share and the input size (`defaultBatchSize`). */
-  readonly batchSize: number;
-  /** SGD with momentum and coupled weight decay, as PyTorch's. */
-  readonly lr: number;
-  readonly momentum: number;
-  readonly weightDecay: number;
-  /** 'step' multiplies the lr by 0.1 at half and three quarters of the run. */
-  readonly schedule: 'cosine' | 'step' | 'constant';
 }
 
 /**
@@ -33,16 +26,12 @@ export const FINE_PRUNING_FAST: FinePruningOptions = { ...FINE_PRUNING_PAPER, ep
 
 export const FINE_PRUNING_RULES: OptionRules<FinePruningOptions> = {
   rate: { type: 'number', min: 0, max: 1 },
+  ...FINE_TUNE_RULES,
   epochs: { type: 'integer', min: 0 },
-  batchSize: { type: 'integer', min: 0 },
-  lr: { type: 'number', min: 0, exclusiveMin: true },
-  momentum: { type: 'number', min: 0, max: 1 },
-  weightDecay: { type: 'number', min: 0 },
-  schedule: { type: 'enum', values: ['cosine', 'step', 'constant'] },
 };
 
 export function finePruningPreset(preset: Preset): FinePruningOptions {
-  return preset === 'paper' ? FINE_PRUNING_PAPER : FINE_PRUNING_FAST;
+  return presetOptions(preset, FINE_PRUNING_PAPER, FINE_PRUNING_FAST);
 }
 
 /** The preset's options with the run's `--option` overrides of fine-pruning's keys. */
@@ -50,7 +39,7 @@ export function resolveFinePruningOptions(preset: Preset, overrides: JsonObject 
   return resolveTrainingOptions(finePruningPreset(preset), FINE_PRUNING_RULES, overrides);
 }
 
+/** 'step' multiplies the lr by 0.1 at half and three quarters of the run. */
 export function finePruningSchedule(o: Pick<FinePruningOptions, 'lr' | 'schedule'>): ScheduleSpec {
-  if (o.schedule === 'step') return { type: 'step', lr: o.lr, milestones: [0.5, 0.75], gamma: 0.1 };
-  return { type: o.schedule, lr: o.lr };
+  return trainingSchedule(o.schedule, o.lr);
 }

@@ -1,14 +1,9 @@
-import { resolveTrainingOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec } from '@qcb/core';
+import {
+  FINE_TUNE_RULES, presetOptions, resolveTrainingOptions, trainingSchedule, type FineTuneOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec,
+} from '@qcb/core';
 
-export interface FtSamOptions {
-  readonly epochs: number;
-  /** Images per step; 0: from the share and the input size (`defaultBatchSize`). */
-  readonly batchSize: number;
-  readonly lr: number;
-  readonly momentum: number;
-  readonly weightDecay: number;
-  /** 'step' multiplies the lr by 0.1 at half and three quarters of the run. */
-  readonly schedule: 'cosine' | 'step' | 'constant';
+/** The shared fine-tuning settings, plus SAM's and label smoothing. */
+export interface FtSamOptions extends FineTuneOptions {
   /** SAM's radius (BackdoorBench: 2 on CIFAR-10, 8 on GTSRB and Tiny-ImageNet). */
   readonly rho: number;
   /** ASAM: the perturbation scaled by |w| element-wise (BackdoorBench's default). */
@@ -34,19 +29,14 @@ export const FT_SAM_PAPER: FtSamOptions = {
 export const FT_SAM_FAST: FtSamOptions = { ...FT_SAM_PAPER, epochs: 4, batchSize: 0 };
 
 export const FT_SAM_RULES: OptionRules<FtSamOptions> = {
-  epochs: { type: 'integer', min: 1 },
-  batchSize: { type: 'integer', min: 0 },
-  lr: { type: 'number', min: 0, exclusiveMin: true },
-  momentum: { type: 'number', min: 0, max: 1 },
-  weightDecay: { type: 'number', min: 0 },
-  schedule: { type: 'enum', values: ['cosine', 'step', 'constant'] },
+  ...FINE_TUNE_RULES,
   rho: { type: 'number', min: 0, exclusiveMin: true },
   adaptive: { type: 'boolean' },
   labelSmoothing: { type: 'number', min: 0, max: 0.99 },
 };
 
 export function ftSamPreset(preset: Preset): FtSamOptions {
-  return preset === 'paper' ? FT_SAM_PAPER : FT_SAM_FAST;
+  return presetOptions(preset, FT_SAM_PAPER, FT_SAM_FAST);
 }
 
 /** The preset's options with the run's `--option` overrides of FT-SAM's keys. */
@@ -54,7 +44,7 @@ export function resolveFtSamOptions(preset: Preset, overrides: JsonObject = {}):
   return resolveTrainingOptions(ftSamPreset(preset), FT_SAM_RULES, overrides);
 }
 
+/** 'step' multiplies the lr by 0.1 at half and three quarters of the run. */
 export function ftSamSchedule(o: Pick<FtSamOptions, 'lr' | 'schedule'>): ScheduleSpec {
-  if (o.schedule === 'step') return { type: 'step', lr: o.lr, milestones: [0.5, 0.75], gamma: 0.1 };
-  return { type: o.schedule, lr: o.lr };
+  return trainingSchedule(o.schedule, o.lr);
 }

@@ -1,16 +1,9 @@
-import { resolveTrainingOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec } from '@qcb/core';
+import {
+  FINE_TUNE_RULES, presetOptions, resolveTrainingOptions, trainingSchedule, type FineTuneOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec,
+} from '@qcb/core';
 
-export interface FtOptions {
-  readonly epochs: number;
-  /** Images per step; 0: from the share and the input size (`defaultBatchSize`). */
-  readonly batchSize: number;
-  /** SGD with momentum and coupled weight decay, as PyTorch's. */
-  readonly lr: number;
-  readonly momentum: number;
-  readonly weightDecay: number;
-  /** 'step' multiplies the lr by 0.1 at half and three quarters of the run. */
-  readonly schedule: 'cosine' | 'step' | 'constant';
-}
+/** FT's options are the shared fine-tuning settings. */
+export type FtOptions = FineTuneOptions;
 
 /**
  * The paper's FT baseline (BackdoorBox's FineTuning, its appendix): all layers, 10 epochs
@@ -26,17 +19,10 @@ export const FT_PAPER: FtOptions = { epochs: 10, batchSize: 128, lr: 0.01, momen
  */
 export const FT_FAST: FtOptions = { ...FT_PAPER, epochs: 5, batchSize: 0 };
 
-export const FT_RULES: OptionRules<FtOptions> = {
-  epochs: { type: 'integer', min: 1 },
-  batchSize: { type: 'integer', min: 0 },
-  lr: { type: 'number', min: 0, exclusiveMin: true },
-  momentum: { type: 'number', min: 0, max: 1 },
-  weightDecay: { type: 'number', min: 0 },
-  schedule: { type: 'enum', values: ['cosine', 'step', 'constant'] },
-};
+export const FT_RULES: OptionRules<FtOptions> = FINE_TUNE_RULES;
 
 export function ftPreset(preset: Preset): FtOptions {
-  return preset === 'paper' ? FT_PAPER : FT_FAST;
+  return presetOptions(preset, FT_PAPER, FT_FAST);
 }
 
 /** The preset's options with the run's `--option` overrides of FT's keys. */
@@ -44,7 +30,7 @@ export function resolveFtOptions(preset: Preset, overrides: JsonObject = {}): Ft
   return resolveTrainingOptions(ftPreset(preset), FT_RULES, overrides);
 }
 
+/** 'step' multiplies the lr by 0.1 at half and three quarters of the run. */
 export function ftSchedule(o: Pick<FtOptions, 'lr' | 'schedule'>): ScheduleSpec {
-  if (o.schedule === 'step') return { type: 'step', lr: o.lr, milestones: [0.5, 0.75], gamma: 0.1 };
-  return { type: o.schedule, lr: o.lr };
+  return trainingSchedule(o.schedule, o.lr);
 }

@@ -1,6 +1,8 @@
-import { QcbError, resolveTrainingOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec } from '@qcb/core';
+import {
+  QcbError, SCHEDULE_RULE, presetOptions, resolveTrainingOptions, trainingSchedule, type JsonObject, type OptionRules, type Preset, type ScheduleSpec, type TrainingScheduleName,
+} from '@qcb/core';
 
-export type McrSchedule = 'cosine' | 'step' | 'constant';
+export type McrSchedule = TrainingScheduleName;
 
 export interface McrOptions {
   /** Fine-tuning epochs of the second endpoint (a copy of the model, plain cross-entropy). */
@@ -44,15 +46,13 @@ export const MCR_PAPER: McrOptions = {
  */
 export const MCR_FAST: McrOptions = { ...MCR_PAPER, endpointEpochs: 3, epochs: 5, lr: 0.01, batchSize: 0 };
 
-const SCHEDULES = ['cosine', 'step', 'constant'];
-
 export const MCR_RULES: OptionRules<McrOptions> = {
   endpointEpochs: { type: 'integer', min: 0 },
   endpointLr: { type: 'number', min: 0, exclusiveMin: true },
-  endpointSchedule: { type: 'enum', values: SCHEDULES },
+  endpointSchedule: SCHEDULE_RULE,
   epochs: { type: 'integer', min: 0 },
   lr: { type: 'number', min: 0, exclusiveMin: true },
-  schedule: { type: 'enum', values: SCHEDULES },
+  schedule: SCHEDULE_RULE,
   batchSize: { type: 'integer', min: 0 },
   momentum: { type: 'number', min: 0, max: 1 },
   weightDecay: { type: 'number', min: 0 },
@@ -62,7 +62,7 @@ export const MCR_RULES: OptionRules<McrOptions> = {
 };
 
 export function mcrPreset(preset: Preset): McrOptions {
-  return preset === 'paper' ? MCR_PAPER : MCR_FAST;
+  return presetOptions(preset, MCR_PAPER, MCR_FAST);
 }
 
 /** The preset's options with the run's `--option` overrides of MCR's keys. */
@@ -80,6 +80,5 @@ export function curvePoints(o: Pick<McrOptions, 't' | 'candidates'>): readonly n
 }
 
 export function mcrSchedule(schedule: McrSchedule, lr: number): ScheduleSpec {
-  if (schedule === 'step') return { type: 'step', lr, milestones: [0.75, 0.9], gamma: 0.1 };
-  return { type: schedule, lr };
+  return trainingSchedule(schedule, lr, [0.75, 0.9]);
 }

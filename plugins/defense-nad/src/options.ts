@@ -1,6 +1,8 @@
-import { QcbError, resolveTrainingOptions, type JsonObject, type OptionRules, type Preset, type ScheduleSpec } from '@qcb/core';
+import {
+  QcbError, SCHEDULE_RULE, presetOptions, resolveTrainingOptions, trainingSchedule, type JsonObject, type OptionRules, type Preset, type ScheduleSpec, type TrainingScheduleName,
+} from '@qcb/core';
 
-export type NadSchedule = 'cosine' | 'step' | 'constant';
+export type NadSchedule = TrainingScheduleName;
 
 export interface NadOptions {
   /** Fine-tuning epochs of the teacher (a copy of the model, plain cross-entropy). */
@@ -45,15 +47,13 @@ export const NAD_PAPER: NadOptions = {
  */
 export const NAD_FAST: NadOptions = { ...NAD_PAPER, teacherEpochs: 2, epochs: 4, schedule: 'cosine', batchSize: 0 };
 
-const SCHEDULES = ['cosine', 'step', 'constant'];
-
 export const NAD_RULES: OptionRules<NadOptions> = {
   teacherEpochs: { type: 'integer', min: 1 },
   teacherLr: { type: 'number', min: 0, exclusiveMin: true },
-  teacherSchedule: { type: 'enum', values: SCHEDULES },
+  teacherSchedule: SCHEDULE_RULE,
   epochs: { type: 'integer', min: 1 },
   lr: { type: 'number', min: 0, exclusiveMin: true },
-  schedule: { type: 'enum', values: SCHEDULES },
+  schedule: SCHEDULE_RULE,
   batchSize: { type: 'integer', min: 0 },
   momentum: { type: 'number', min: 0, max: 1 },
   weightDecay: { type: 'number', min: 0 },
@@ -63,7 +63,7 @@ export const NAD_RULES: OptionRules<NadOptions> = {
 };
 
 export function nadPreset(preset: Preset): NadOptions {
-  return preset === 'paper' ? NAD_PAPER : NAD_FAST;
+  return presetOptions(preset, NAD_PAPER, NAD_FAST);
 }
 
 /** The preset's options with the run's `--option` overrides of NAD's keys. */
@@ -76,6 +76,5 @@ export function resolveNadOptions(preset: Preset, overrides: JsonObject = {}): N
 }
 
 export function nadSchedule(schedule: NadSchedule, lr: number): ScheduleSpec {
-  if (schedule === 'step') return { type: 'step', lr, milestones: [0.1, 0.2, 0.3, 0.4], gamma: 0.1 };
-  return { type: schedule, lr };
+  return trainingSchedule(schedule, lr, [0.1, 0.2, 0.3, 0.4]);
 }

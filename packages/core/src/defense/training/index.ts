@@ -7,3 +7,4 @@ export { batchStep, type BatchStepResult } from './batch-step.js';
 export { loadTrainingResume, phaseModel } from './resume.js';
 export { trainDefense } from './train-defense.js';
 export { resolveTrainingOptions, type OptionRule, type OptionRules } from './options.js';
+export { FINE_TUNE_RULES, SCHEDULE_RULE, presetOptions, trainingSchedule, type FineTuneOptions, type TrainingScheduleName } from './fine-tune-options.js';
