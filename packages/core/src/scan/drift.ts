@@ -28,7 +28,7 @@ export interface UnitDrift {
 export interface DriftOptions {
   /** Histogram bins per neuron over the union of both ranges (default 64). */
   readonly bins?: number;
-  /** Additive smoothing of each normalised histogram (default 1e-6). */
+  /** Pseudo-count added to every bin of both histograms before normalising (default 0.5). */
   readonly epsilon?: number;
   /** Full-precision statistics of the same batches, when already measured (they do not depend on the profile). */
   readonly fpStats?: ReadonlyMap<string, ChannelStats>;

@@ -4,9 +4,11 @@ import { ChannelStats } from './channel-stats.js';
 import { histogramKl, klDivergence, smoothedDistribution } from './kl.js';
 
 describe('KL of histograms', () => {
-  it('is 0 for identical histograms, whatever their total', () => {
+  it('is 0 for identical histograms', () => {
     expect(histogramKl([3, 0, 5, 2], [3, 0, 5, 2])).toBe(0);
-    expect(histogramKl([3, 0, 5, 2], [6, 0, 10, 4])).toBeCloseTo(0, 12);
+    expect(histogramKl([0, 0, 0], [0, 0, 0])).toBe(0);
+    // Proportional counts are the same distribution once the pseudo-count is negligible.
+    expect(histogramKl([3, 0, 5, 2], [6, 0, 10, 4], 1e-12)).toBeCloseTo(0, 9);
   });
 
   it('matches the closed form for two known discrete distributions', () => {
@@ -14,24 +16,28 @@ describe('KL of histograms', () => {
     const q = [0.25, 0.75];
     const expected = 0.5 * Math.log(0.5 / 0.25) + 0.5 * Math.log(0.5 / 0.75);
     expect(klDivergence(p, q)).toBeCloseTo(expected, 12);
-    // Counts normalise to the same distributions; the default epsilon barely moves the value.
-    expect(histogramKl([50, 50], [25, 75])).toBeCloseTo(expected, 5);
+    // Counts normalise to the same distributions; a tiny pseudo-count leaves the value.
+    expect(histogramKl([50, 50], [25, 75], 1e-9)).toBeCloseTo(expected, 8);
+    // The default pseudo-count of 1/2 per bin, in closed form.
+    expect(histogramKl([50, 50], [25, 75])).toBeCloseTo(0.5 * Math.log(50.5 / 25.5) + 0.5 * Math.log(50.5 / 75.5), 12);
     // KL is not symmetric.
     expect(klDivergence(q, p)).toBeCloseTo(0.25 * Math.log(0.5) + 0.75 * Math.log(1.5), 12);
   });
 
   it('smoothing keeps empty bins finite and still normalised', () => {
-    const d = smoothedDistribution([4, 0, 0, 0], 0.01);
+    const d = smoothedDistribution([4, 0, 0, 0], 0.5);
     expect(d.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
-    expect(d[1]).toBeCloseTo(0.01 / 1.04, 12);
-    // Disjoint supports: KL(p || q) = log(p_1 / q_1) with q_1 = epsilon-smoothed empty bin.
-    const kl = histogramKl([10, 0], [0, 10], 1e-3);
-    expect(Number.isFinite(kl)).toBe(true);
-    const a = (1 + 1e-3) / (1 + 2e-3);
-    const b = 1e-3 / (1 + 2e-3);
-    expect(kl).toBeCloseTo(a * Math.log(a / b) + b * Math.log(b / a), 10);
-    // A smaller epsilon punishes the empty bin more.
-    expect(histogramKl([10, 0], [0, 10], 1e-6)).toBeGreaterThan(kl);
+    expect(Array.from(d)).toEqual([4.5 / 6, 0.5 / 6, 0.5 / 6, 0.5 / 6]);
+    // Disjoint supports stay finite: p = (10.5, 0.5) / 11, q = (0.5, 10.5) / 11.
+    const kl = histogramKl([10, 0], [0, 10]);
+    const a = 10.5 / 11;
+    const b = 0.5 / 11;
+    expect(kl).toBeCloseTo(a * Math.log(a / b) + b * Math.log(b / a), 12);
+    // A smaller pseudo-count punishes the empty bin more; more samples weigh more against the same pseudo-count.
+    expect(histogramKl([10, 0], [0, 10], 1e-3)).toBeGreaterThan(kl);
+    expect(histogramKl([1000, 0], [0, 1000])).toBeGreaterThan(kl);
+    // An empty histogram is the uniform distribution.
+    expect(Array.from(smoothedDistribution([0, 0]))).toEqual([0.5, 0.5]);
     expect(() => smoothedDistribution([1, 2], 0)).toThrow(/epsilon/);
   });
 });

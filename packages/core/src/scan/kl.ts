@@ -1,12 +1,14 @@
 import { QcbError } from '../errors.js';
 
-/** Default additive smoothing of a normalised histogram (probability per bin). */
-export const DEFAULT_KL_EPSILON = 1e-6;
+/** Default pseudo-count added to every bin before normalising (the Krichevsky-Trofimov estimator's 1/2). */
+export const DEFAULT_KL_EPSILON = 0.5;
 
 /**
- * A histogram as a distribution: counts normalised to sum 1, then `epsilon` added to every
- * bin and renormalised, so that an empty bin has a small non-zero probability and KL stays
- * finite.
+ * A histogram as a distribution: `epsilon` added to every bin's count, then normalised,
+ * so that an empty bin keeps a non-zero probability and KL stays finite. A pseudo-count
+ * (rather than a probability floor) fades as the counts grow: a neuron seen a few dozen
+ * times (a dense unit, one value per image) is not called drifting because its sparse
+ * histograms happen to miss each other's bins.
  */
 export function smoothedDistribution(counts: ArrayLike<number>, epsilon = DEFAULT_KL_EPSILON): Float64Array {
   if (!(epsilon > 0)) throw new QcbError('E_USAGE', `smoothing epsilon must be > 0, got ${epsilon}`);
@@ -16,11 +18,8 @@ export function smoothedDistribution(counts: ArrayLike<number>, epsilon = DEFAUL
     if (!(counts[i] >= 0)) throw new QcbError('E_USAGE', `histogram counts must be >= 0, got ${counts[i]} in bin ${i}`);
     total += counts[i];
   }
-  const out = new Float64Array(n);
-  const z = 1 + n * epsilon;
-  // An empty histogram carries no information: the uniform distribution.
-  for (let i = 0; i < n; i++) out[i] = total > 0 ? (counts[i] / total + epsilon) / z : 1 / n;
-  return out;
+  const z = total + n * epsilon;
+  return Float64Array.from({ length: n }, (_, i) => (counts[i] + epsilon) / z);
 }
 
 /** KL(p || q) = sum p log(p / q) in nats, for distributions over the same bins (q > 0 wherever p > 0). */
@@ -34,7 +33,7 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number
   return Math.max(0, kl);
 }
 
-/** KL(fp || quantized) of two histograms over the same bins, both smoothed with `epsilon`. */
+/** KL(fp || quantized) of two histograms over the same bins, both smoothed with the pseudo-count `epsilon`. */
 export function histogramKl(p: ArrayLike<number>, q: ArrayLike<number>, epsilon = DEFAULT_KL_EPSILON): number {
   return klDivergence(smoothedDistribution(p, epsilon), smoothedDistribution(q, epsilon));
 }

@@ -15,6 +15,8 @@ export interface ScanNeuronReport {
   readonly channel: number;
   /** KL(fp || quantized) of its pre-activation histograms, in nats. */
   readonly kl: number;
+  /** KL relative to its peers' (see `suspicionScore`). */
+  readonly relative: number;
   /** (quantized mean - fp mean) / fp standard deviation. */
   readonly shift: number;
   /** Definition 3.1's tau on the quantized model (only when qcb.json names a trigger and target). */
@@ -36,7 +38,7 @@ export interface ScanUnitReport {
 }
 
 export interface ScanProfileReport {
-  /** `topKl / medianKl` (see `suspicionScore`). */
+  /** Mean relative drift of the `top` most drifting neurons (see `suspicionScore`). */
   readonly score: number;
   readonly topKl: number;
   readonly medianKl: number;
@@ -48,6 +50,8 @@ export interface ScanReport {
   readonly bins: number;
   readonly epsilon: number;
   readonly top: number;
+  /** Neurons the score averages. */
+  readonly scoreTop: number;
   /** Defender images the drift was measured on. */
   readonly images: number;
   /** The attack's target class when the importance was measured, else null. */
@@ -68,8 +72,10 @@ export interface ScanOptions {
   readonly batches: readonly tf.Tensor4D[];
   readonly bins?: number;
   readonly epsilon?: number;
-  /** Most drifting neurons reported per unit, and averaged by the score (default 5). */
+  /** Most drifting neurons reported per unit (default 5). */
   readonly top?: number;
+  /** Most drifting neurons of the whole model the score averages (default 5). */
+  readonly scoreTop?: number;
   /** Triggered images labelled with the target and clean labelled images: importance of the reported neurons. */
   readonly backdoor?: { readonly target: number; readonly triggered: readonly LabelledBatch[]; readonly clean?: readonly LabelledBatch[] } | null;
   readonly hooks?: EngineHooks['quantizer'];
@@ -98,7 +104,10 @@ export async function scanModel(model: GraphModel, o: ScanOptions): Promise<Scan
   const bins = o.bins ?? DEFAULT_BINS;
   const epsilon = o.epsilon ?? DEFAULT_KL_EPSILON;
   const top = o.top ?? DEFAULT_SCORE_TOP;
-  if (!Number.isInteger(top) || top < 1) throw new QcbError('E_USAGE', `top must be a positive integer, got ${top}`);
+  const scoreTop = o.scoreTop ?? DEFAULT_SCORE_TOP;
+  for (const [name, v] of [['top', top], ['scoreTop', scoreTop]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new QcbError('E_USAGE', `${name} must be a positive integer, got ${v}`);
+  }
   if (o.profiles.length === 0) throw new QcbError('E_USAGE', 'scan needs at least one quantizer profile');
   if (o.batches.length === 0) throw new QcbError('E_USAGE', 'scan needs at least one batch of defender images');
   const progress = (stage: string, total: number): (() => void) => {
@@ -126,7 +135,7 @@ export async function scanModel(model: GraphModel, o: ScanOptions): Promise<Scan
         importance = await backdoorImportance(quantized, targets, backdoor.triggered, { onStep: step });
         if (backdoor.clean && backdoor.clean.length > 0) benign = await pruningLossIncrease(quantized, targets, backdoor.clean, { onStep: step });
       }
-      const s = suspicionScore(drift.map((u) => u.kl), top);
+      const s = suspicionScore(drift.map((u) => u.kl), scoreTop);
       profiles[profile.name] = {
         score: s.score,
         topKl: s.topKl,
@@ -141,6 +150,7 @@ export async function scanModel(model: GraphModel, o: ScanOptions): Promise<Scan
           neurons: chosen[i].map((channel, j) => ({
             channel,
             kl: u.kl[channel],
+            relative: s.relative[i][channel],
             shift: u.shift[channel],
             ...(importance ? { importance: importance[i][j] } : {}),
             ...(benign ? { benignImportance: benign[i][j] } : {}),
@@ -152,5 +162,5 @@ export async function scanModel(model: GraphModel, o: ScanOptions): Promise<Scan
     }
   }
   const images = o.batches.reduce((n, b) => n + b.shape[0], 0);
-  return { bins, epsilon, top, images, target: backdoor ? backdoor.target : null, profiles };
+  return { bins, epsilon, top, scoreTop, images, target: backdoor ? backdoor.target : null, profiles };
 }
