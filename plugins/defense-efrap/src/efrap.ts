@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  GraphModel, QuantizedModel, cloneGraph,
+  type CalibrationRun, type DefenseContext, type DefenseDefinition, type UnitContext,
+} from '@qcb/core';
+import { learnUnitRounding } from './learn-unit.js';
+import { EFRAP_FAST, resolveEfrapOptions, type EfrapOptions } from './options.js';
+import { fullPrecisionUnitOutputs, quantizedUnitInputs } from './unit-cache.js';
+
+/** Unit by unit from `from`, each unit's rounding learned on its cache, a checkpoint after each. */
+async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, o: EfrapOptions, from: number): Promise<void> {
+  const fp = ctx.quantized.model;
+  const nearest = work.transform({ activations: false });
+  for (let i = from; i < run.units.length; i++) {
+    const unit = run.units[i];
+    const uctx: UnitContext = {
+      run, unit, inputQuant: work.parts.activations.get(unit.head) ?? null,
+      runUnit: (x, tap) => work.model.runUnit(unit, x, { transform: nearest, ...(tap ? { tap } : {}) }),
+    };
+    await ctx.hooks.calibration.unitStart.promise(uctx);
+    if (!work.parts.weights.has(unit.head)) {
+      // A head the profile leaves in full precision has no grid to round on.
+      await ctx.hooks.calibration.unitDone.promise(uctx, { steps: 0 });
+    } else {
+      const targets = fullPrecisionUnitOutputs(fp, unit, ctx.batches);
+      const inputs = await ctx.hooks.calibration.unitInputs.promise(quantizedUnitInputs(work, unit, ctx.batches), uctx);
+      const x = tf.concat(inputs);
+      const y = tf.concat(targets);
+      tf.dispose([...inputs, ...targets]);
+      try {
+        const report = learnUnitRounding(ctx, work, unit, x, y, o, i);
+        await ctx.hooks.calibration.unitDone.promise(uctx, { steps: report.steps, initialLoss: report.initialLoss, finalLoss: report.finalLoss });
+      } finally {
+        tf.dispose([x, y]);
+      }
+    }
+    await ctx.checkpoint.save(i + 1, work.model);
+  }
+}
+
+/**
+ * EFRAP (Li et al., CVPR 2024, "Nearest is Not Dearest"): on the quantized model with its
+ * grids (scale, zero point) and activation calibration fixed, learns for every weight whether
+ * to keep nearest rounding or flip to the other neighbour, unit by unit (a conv/dense and its
+ * chain), guided by the truncation error of nearest rounding (error-guided flipped rounding)
+ * under a layer-wise reconstruction of the full-precision activations on the defender's
+ * unlabelled data (activation preservation). Fires the calibration hooks per unit as LAC does
+ * (`--augment pda` moves the cached inputs in `unitInputs`) and checkpoints after each unit.
+ */
+export function createEfrap(): DefenseDefinition {
+  return {
+    operatesOn: 'quantized',
+    optionKeys: Object.keys(EFRAP_FAST),
+    async run(ctx) {
+      const o = resolveEfrapOptions(ctx.preset, ctx.options);
+      const q = ctx.quantized;
+      const resumed = await ctx.checkpoint.load();
+      const workModel = resumed?.model ?? new GraphModel(cloneGraph(q.model.graph));
+      try {
+        const work = new QuantizedModel({ ...q.parts, model: workModel, weightsOnGrid: false });
+        const run: CalibrationRun = {
+          model: q.model, work: workModel, defense: 'efrap', units: workModel.units(), augmentations: ctx.augmentations, preset: ctx.preset, options: ctx.options,
+        };
+        await ctx.hooks.calibration.runStart.promise(run);
+        await learnRoundings(ctx, run, work, o, resumed?.done ?? 0);
+        await ctx.hooks.calibration.runDone.promise(run);
+      } catch (e) {
+        workModel.dispose();
+        throw e;
+      }
+      return new QuantizedModel({ ...q.parts, model: workModel, weightsOnGrid: true });
+    },
+  };
+}
