@@ -35,9 +35,10 @@ export interface SuspicionScore {
  * depth as the rounding errors of the layers before add up; what marks a backdoor neuron
  * is that it drifts while benign neurons barely do (the paper's Figure 1), so an outlier
  * among its peers. The model's median as a floor keeps the near-exact early layers, whose
- * own median is tiny, from turning rounding noise into large ratios. A score near 1
- * means no neuron stands out; dividing by the model's own drift makes it comparable
- * across models under one profile.
+ * own median is tiny, from turning rounding noise into large ratios. Dividing by the
+ * model's own drift makes the score comparable across models under one profile (not
+ * across profiles): under academic-w4a4 the clean fixture scores 3.18 and pqbackdoor-w4
+ * 5.84, whose target-class logit drifts 12 times its peers' median.
  */
 export function suspicionScore(kls: readonly ArrayLike<number>[], k = DEFAULT_SCORE_TOP): SuspicionScore {
   const all = kls.flatMap((u) => Array.from(u));
