@@ -35,54 +35,61 @@ function checkResume(resume: TrainingResume | null, o: IbauOptions): void {
   }
 }
 
-/** Rounds of perturbation search and hypergradient steps on `model`, checkpointing after each round. */
+/** One round: a fresh perturbation (the inner problem), then one outer step per batch of the fixed list. */
+async function unlearnRound(ctx: DefenseContext, setup: OuterStepSetup, o: IbauOptions, batchOptions: EpochBatchOptions, round: number): Promise<void> {
+  const steps = stepsPerEpoch(ctx.data.count, batchOptions);
+  ctx.progress.stage(`round ${round + 1}/${o.rounds}`, steps);
+  // A fresh pass over the share for the search (BackdoorBench's shuffled loader).
+  const found = searchPerturbation(setup.model, epochBatches(ctx.data, round + 1, batchOptions), {
+    lr: o.perturbLr, reg: o.perturbReg, steps: o.perturbSteps, normBound: o.normBound,
+  });
+  const delta = tf.variable(found, true);
+  found.dispose();
+  try {
+    let lossSum = 0;
+    let step = 0;
+    // The same list of batches every round (the authors' `images_list`), each through the run's data.batch hook.
+    for (const raw of epochBatches(ctx.data, 0, batchOptions)) {
+      let batch: Batch = raw;
+      let mask: tf.Tensor | null = null;
+      try {
+        batch = await ctx.hooks.data.batch.promise(raw, { consumer: IBAU_STAGE, model: setup.model, epoch: round, step, preset: ctx.preset, options: ctx.options });
+        mask = patchMask(batch.x.shape[0], o.patchPortion, ((ctx.seed * 7_919 + round) * 1_000_003 + step) >>> 0);
+        const r = outerStep(setup, batch, mask, delta, o.lr);
+        lossSum += r.loss;
+        ctx.progress.step(step + 1, `loss ${r.loss.toPrecision(4)}`);
+      } finally {
+        // A tap that replaced the images may have released them already: dispose is idempotent.
+        tf.dispose([raw.x, raw.y, batch.x, batch.y, ...(mask ? [mask] : [])]);
+      }
+      step++;
+      // Let timers and signals through between steps.
+      await new Promise((r) => setImmediate(r));
+    }
+    ctx.progress.stageDone(`loss ${(lossSum / Math.max(1, step)).toPrecision(4)}, |delta| ${tf.tidy(() => tf.norm(delta).dataSync()[0]).toPrecision(4)}`);
+  } finally {
+    delta.dispose();
+  }
+}
+
+/** The rounds on `model`, with a checkpoint (the model and Adam's slots) after each. */
 async function unlearn(ctx: DefenseContext, model: GraphModel, o: IbauOptions, resume: TrainingResume | null): Promise<void> {
   const batchOptions: EpochBatchOptions = {
     batchSize: Math.max(1, Math.min(o.batchSize, ctx.data.count)), seed: ctx.seed, normalization: ctx.normalization, keepPartial: true,
     ...(ctx.augmentation ? { augment: ctx.augmentation } : {}),
   };
-  const steps = stepsPerEpoch(ctx.data.count, batchOptions);
   const { variables, keys } = variableKeys(model);
   const optimizer = createOptimizer({ type: 'adam' }, variables, keys);
   const inner = innerBatch(ctx, batchOptions, o.innerBatchSize);
-  const setup: OuterStepSetup = {
-    model, hooks: ctx.hooks, optimizer,
-    second: secondOrderFor(o, { model, vars: variables, x: inner.x, y: inner.y, reg: o.perturbReg }),
-    fixedPoint: { iterations: o.fixedPointIterations, step: o.innerStep },
-  };
   try {
+    const setup: OuterStepSetup = {
+      model, hooks: ctx.hooks, optimizer,
+      second: secondOrderFor(o, { model, vars: variables, x: inner.x, y: inner.y, reg: o.perturbReg }),
+      fixedPoint: { iterations: o.fixedPointIterations, step: o.innerStep },
+    };
     if (resume) optimizer.loadState(resume.slots);
     for (let round = resume?.epoch ?? 0; round < o.rounds; round++) {
-      ctx.progress.stage(`round ${round + 1}/${o.rounds}`, steps);
-      // The inner problem: a fresh perturbation on a fresh pass over the share (BackdoorBench's shuffled loader).
-      const found = searchPerturbation(model, epochBatches(ctx.data, round + 1, batchOptions), {
-        lr: o.perturbLr, reg: o.perturbReg, steps: o.perturbSteps, normBound: o.normBound,
-      });
-      const delta = tf.variable(found, true);
-      found.dispose();
-      let lossSum = 0;
-      try {
-        // The outer problem: every batch of the fixed list (the authors' `images_list`) through the run's data.batch hook.
-        let step = 0;
-        for (const raw of epochBatches(ctx.data, 0, batchOptions)) {
-          let batch: Batch = raw;
-          const mask = patchMask(raw.x.shape[0], o.patchPortion, ((ctx.seed * 7_919 + round) * 1_000_003 + step) >>> 0);
-          try {
-            batch = await ctx.hooks.data.batch.promise(raw, { consumer: IBAU_STAGE, model, epoch: round, step, preset: ctx.preset, options: ctx.options });
-            const r = outerStep(setup, batch, mask, delta, o.lr);
-            lossSum += r.loss;
-            ctx.progress.step(step + 1, `loss ${r.loss.toPrecision(4)}`);
-          } finally {
-            // A tap that replaced the images may have released them already: dispose is idempotent.
-            tf.dispose([raw.x, raw.y, batch.x, batch.y, mask]);
-          }
-          step++;
-          await new Promise((r) => setImmediate(r));
-        }
-        ctx.progress.stageDone(`loss ${(lossSum / Math.max(1, steps)).toPrecision(4)}, |delta| ${tf.tidy(() => tf.norm(delta).dataSync()[0]).toPrecision(4)}`);
-      } finally {
-        delta.dispose();
-      }
+      await unlearnRound(ctx, setup, o, batchOptions, round);
       await ctx.checkpoint.save(round + 1, model, { state: { phase: IBAU_PHASE, epoch: round + 1 }, slots: await optimizer.state() });
     }
   } finally {
