@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam, channelsLastView, mulberry32, weightParamOf, weightedSum,
-  type CalibrationUnit, type DefenseContext, type NodeTransform, type QuantizedModel, type UnitReport,
+  type CalibrationUnit, type DefenseContext, type LossTerm, type NodeTransform, type QuantizedModel, type UnitReport,
 } from '@qcb/core';
 import { flipGuide } from './guide.js';
 import { regulariserExponent, type EfrapOptions } from './options.js';
@@ -37,6 +37,18 @@ function headTransform(work: QuantizedModel, head: string, weight: tf.Tensor): N
       return node.name === head ? weight : work.quantizeWeight(node.name, value);
     },
   };
+}
+
+/**
+ * The terms on the soft rounding h: the flip term, each weight's guide times the binary
+ * cross-entropy between h and the direction nearest rounding does not take (the authors'
+ * `penalty`), and, past the warm-up, the regulariser `sum(1 - |2h - 1|^b)` (`round_loss`).
+ */
+function roundingTerms(h: tf.Tensor, flipped: tf.Tensor, guide: tf.Tensor, b: number | null, o: EfrapOptions): LossTerm[] {
+  const bce = tf.neg(tf.add(tf.mul(flipped, tf.log(tf.add(h, LOG_EPS))), tf.mul(tf.sub(1, flipped), tf.log(tf.add(tf.sub(1, h), LOG_EPS)))));
+  const flip: LossTerm = { name: 'efrap:flip', value: tf.sum(tf.mul(guide, bce)) as tf.Scalar, weight: o.flipWeight };
+  if (b === null) return [flip];
+  return [flip, { name: 'efrap:rounding', value: tf.sum(tf.sub(1, tf.pow(tf.abs(tf.sub(tf.mul(h, 2), 1)), b))) as tf.Scalar, weight: o.roundWeight }];
 }
 
 /**
@@ -88,12 +100,7 @@ export function learnUnitRounding(
         const y = tf.gather(targets, idx);
         const { value, grads } = tf.variableGrads(() => {
           const h = tf.sigmoid(logits);
-          const bce = tf.neg(tf.add(tf.mul(flipped, tf.log(tf.add(h, LOG_EPS))), tf.mul(tf.sub(1, flipped), tf.log(tf.add(tf.sub(1, h), LOG_EPS)))));
-          const terms = [
-            { name: 'efrap:reconstruction', value: reconstruction(forward(x, weightAt(h)), y), weight: 1 },
-            { name: 'efrap:flip', value: tf.sum(tf.mul(guide, bce)) as tf.Scalar, weight: o.flipWeight },
-            ...(b === null ? [] : [{ name: 'efrap:rounding', value: tf.sum(tf.sub(1, tf.pow(tf.abs(tf.sub(tf.mul(h, 2), 1)), b))) as tf.Scalar, weight: o.roundWeight }]),
-          ];
+          const terms = [{ name: 'efrap:reconstruction', value: reconstruction(forward(x, weightAt(h)), y), weight: 1 }, ...roundingTerms(h, flipped, guide, b, o)];
           return weightedSum(ctx.hooks.loss.terms.call(terms, { stage: 'efrap:unit', model: work.model, unit }));
         }, [logits]);
         optimizer.step([grads[logits.name]], o.lr);

@@ -22,8 +22,8 @@ export interface SecondOrder {
 const PIECEWISE_LINEAR = new Set(['linear', 'relu']);
 
 /**
- * Ops whose tfjs gradients are themselves differentiable (checked against finite differences
- * in second-order.test.ts). Others fail or, worse, silently drop terms: tfjs saves an op's
+ * Ops whose tfjs gradients are themselves differentiable (checked against central differences
+ * in index.test.ts). Others fail or, worse, silently drop terms: tfjs saves an op's
  * output for its backward pass in a tape node recorded before the op (exp, sigmoid, tanh,
  * max pooling), and some gradients build masks with ops that have no gradient (relu6, Max).
  */
