@@ -133,7 +133,9 @@ describe('the qcb binary', () => {
     const listed = JSON.parse(ok.stdout) as Record<string, string[]>;
     expect(Object.keys(listed)).toEqual(['quantizers', 'defenses', 'augmentations', 'attacks']);
     expect(listed['quantizers']).toEqual(['academic-w4a4', 'academic-w8a8', 'tflite-int8', 'pytorch-fbgemm', 'pytorch-qnnpack', 'sample-w4']);
-    expect(listed['defenses']).toEqual(['lac', 'sample-defense']);
+    // The shipped defenses first, then the user's plugin.
+    expect(listed['defenses'].slice(0, 6)).toEqual(['lac', 'ft', 'ft-sam', 'nad', 'fine-pruning', 'mcr']);
+    expect(listed['defenses'].at(-1)).toBe('sample-defense');
     expect(listed['augmentations']).toEqual(['pda']);
     expect(listed['attacks']).toEqual(['compartifact', 'qu-anti-zation', 'pqbackdoor', 'badnets']);
   });

@@ -23,7 +23,7 @@ describe('pda-with-nad example', () => {
     const model = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 3 });
     await trainClassifier(model, data, { epochs: 3, batchSize: 32, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'cosine', lr: 0.05 }, seed: 1 });
     await saveModel(join(dir, 'm'), model, {
-      sidecar: { version: 1, dataset: 'synthetic', normalization: data.normalization, trigger: { type: 'patch', size: 2 }, target: 0 },
+      sidecar: { version: 1, dataset: 'synthetic', normalization: { mean: [...data.normalization.mean], std: [...data.normalization.std] }, trigger: { type: 'patch', size: 2 }, target: 0 },
     });
     model.dispose();
     const rows = await runPdaWithNad(join(dir, 'm'), { options: { teacherEpochs: 1, epochs: 1 }, pdaOptions: { 'pda.steps': 2 } });
