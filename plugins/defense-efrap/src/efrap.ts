@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QuantizedModel, cloneGraph,
+  GraphModel, QuantizedModel, cacheUnitInputs, cacheUnitTargets, cloneGraph,
   type CalibrationRun, type DefenseContext, type DefenseDefinition, type UnitContext,
 } from '@qcb/core';
 import { learnUnitRounding } from './learn-unit.js';
 import { EFRAP_FAST, resolveEfrapOptions, type EfrapOptions } from './options.js';
-import { fullPrecisionUnitOutputs, quantizedUnitInputs } from './unit-cache.js';
 
 /** Unit by unit from `from`, each unit's rounding learned on its cache, a checkpoint after each. */
 async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, o: EfrapOptions, from: number): Promise<void> {
@@ -22,8 +21,8 @@ async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: Qu
       // A head the profile leaves in full precision has no grid to round on.
       await ctx.hooks.calibration.unitDone.promise(uctx, { steps: 0 });
     } else {
-      const targets = fullPrecisionUnitOutputs(fp, unit, ctx.batches);
-      const inputs = await ctx.hooks.calibration.unitInputs.promise(quantizedUnitInputs(work, unit, ctx.batches), uctx);
+      const targets = cacheUnitTargets(fp, unit, ctx.batches);
+      const inputs = await ctx.hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches), uctx);
       const x = tf.concat(inputs);
       const y = tf.concat(targets);
       tf.dispose([...inputs, ...targets]);

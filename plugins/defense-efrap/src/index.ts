@@ -6,7 +6,6 @@ export { EFRAP_FAST, EFRAP_PAPER, EFRAP_RULES, efrapPreset, regulariserExponent,
 export { FlipRounding } from './rounding.js';
 export { flipGuide } from './guide.js';
 export { learnUnitRounding, reconstruction, type UnitRounding } from './learn-unit.js';
-export { fullPrecisionUnitOutputs, outputQuantizer, quantizedUnitInputs } from './unit-cache.js';
 
 export const efrap = createEfrap();
 

@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, channelsLastView, mulberry32, weightParamOf, weightedSum,
+  Adam, channelsLastView, mulberry32, unitOutputQuantizer, weightParamOf, weightedSum,
   type CalibrationUnit, type DefenseContext, type LossTerm, type NodeTransform, type QuantizedModel, type UnitReport,
 } from '@qcb/core';
 import { flipGuide } from './guide.js';
 import { regulariserExponent, type EfrapOptions } from './options.js';
 import { FlipRounding } from './rounding.js';
-import { outputQuantizer } from './unit-cache.js';
 
 /** Guards the logarithms of the flip term (the authors' 1e-8). */
 const LOG_EPS = 1e-8;
@@ -74,7 +73,7 @@ export function learnUnitRounding(
   const flipped = rounding.flipped();
   const logits = tf.variable(rounding.initialLogits, true);
   const optimizer = new Adam([logits]);
-  const outQuant = o.quantizeOutput ? outputQuantizer(work, unit) : (x: tf.Tensor) => x;
+  const outQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
   const weightAt = (h: tf.Tensor): tf.Tensor => tf.reshape(rounding.weight(h), kernel.shape);
   const forward = (x: tf.Tensor, weight: tf.Tensor): tf.Tensor => outQuant(work.model.runUnit(unit, x, { transform: headTransform(work, unit.head, weight) }));
   const count = inputs.shape[0];

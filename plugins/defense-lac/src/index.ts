@@ -4,7 +4,6 @@ import { createLac } from './lac.js';
 export { createLac, type LacConfig } from './lac.js';
 export { squaredEuclidean, type Distance } from './distance.js';
 export { LAC_FAST, LAC_PAPER, lacPreset, type LacOptions } from './options.js';
-export { cacheUnitInputs, cacheUnitTargets } from './unit-cache.js';
 
 export const lac = createLac();
 

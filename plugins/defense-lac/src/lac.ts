@@ -1,12 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, cloneGraph, coarsestStep, mulberry32, weightParamOf, withOverrides,
+  Adam, GraphModel, QuantizedModel, cacheUnitInputs, cacheUnitTargets, cloneGraph, coarsestStep, mulberry32, unitOutputQuantizer, weightParamOf, withOverrides,
   type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
 import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
-import { cacheUnitInputs, cacheUnitTargets } from './unit-cache.js';
-import { unitOutputQuantizer } from './output-quantizer.js';
 import { shiftChannels } from './channel-shift.js';
 
 export interface LacConfig {

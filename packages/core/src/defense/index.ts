@@ -3,3 +3,4 @@ export * from './defense-module.js';
 export * from './defense-run.js';
 export * from './runner/index.js';
 export * from './training/index.js';
+export * from './layerwise/index.js';

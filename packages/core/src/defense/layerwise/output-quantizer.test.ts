@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { consumersOf, initBackend } from '@qcb/core';
+// Through the package, as the test helper's context is typed against it.
+import { consumersOf, initBackend, unitOutputQuantizer } from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
-import { unitOutputQuantizer } from './output-quantizer.js';
+import { tinyDefenseContext } from '../../../../../test/helpers/defense-context.js';
 
 beforeAll(async () => {
   await initBackend('wasm');

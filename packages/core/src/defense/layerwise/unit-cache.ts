@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fakeQuant, type CalibrationUnit, type GraphModel, type QuantizedModel } from '@qcb/core';
+import type { GraphModel } from '../../ir/graph-model.js';
+import type { CalibrationUnit } from '../../ir/units.js';
+import { fakeQuant } from '../../quant/fake-quant.js';
+import type { QuantizedModel } from '../../quant/quantized-model.js';
 
 /**
  * The input of a unit as the quantized model feeds it (earlier units already corrected),

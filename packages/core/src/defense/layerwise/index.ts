@@ -1,0 +1,2 @@
+export { cacheUnitInputs, cacheUnitTargets } from './unit-cache.js';
+export { unitOutputQuantizer } from './output-quantizer.js';
