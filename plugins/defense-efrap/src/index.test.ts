@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QuantizedModel, channelsLastView, cloneGraph, initBackend, weightParamOf,
-  type CalibrationRun, type DefenseCheckpoint, type DefenseResume, type UnitContext, type UnitReport,
+  GraphModel, QuantizedModel, channelsLastView, initBackend, weightParamOf,
+  type CalibrationRun, type UnitContext, type UnitReport,
 } from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { memoryCheckpoint } from '../../../test/helpers/memory-checkpoint.js';
 import { efrap } from './index.js';
 
 beforeAll(async () => {
@@ -12,25 +13,6 @@ beforeAll(async () => {
 });
 
 const weights = (m: GraphModel): number[][] => m.graph.nodes.flatMap((n) => Object.values(n.params).map((v) => Array.from(v.dataSync())));
-
-/** A checkpoint in memory; the `interruptAfter`-th save throws after saving. */
-function memoryCheckpoint(interruptAfter = 0): DefenseCheckpoint & { saves: number[]; dispose(): void } {
-  let saved: { done: number; model: GraphModel } | null = null;
-  const saves: number[] = [];
-  return {
-    saves,
-    async load(): Promise<DefenseResume | null> {
-      return saved && { done: saved.done, model: new GraphModel(cloneGraph(saved.model.graph)) };
-    },
-    async save(done, model) {
-      saved?.model.dispose();
-      saved = { done, model: new GraphModel(cloneGraph(model.graph)) };
-      saves.push(done);
-      if (saves.length === interruptAfter) throw new Error('interrupted');
-    },
-    dispose: () => saved?.model.dispose(),
-  };
-}
 
 /** Per weight of a quantized node: its level before the zero point, its floor and its nearest level (clamped), channels-last. */
 function levelsOf(q: QuantizedModel, fp: GraphModel, name: string): { learned: number[]; floor: number[]; nearest: number[]; qmin: number; qmax: number } {
@@ -78,7 +60,7 @@ describe('EFRAP', () => {
     expect(events).toEqual([`start efrap 10`, ...units.flatMap((u) => [`unit ${u.head}`, 'inputs']), 'done']);
     expect(steps).toBe(10 * 150);
     expect(reports.every((r) => r.steps === 150)).toBe(true);
-    expect(checkpoint.saves).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(checkpoint.saves.map((s) => s.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // The grid (scales, zero points, activation calibration) is the naive quantization's.
     expect(result.parts.weights).toBe(ctx.quantized.parts.weights);
     expect(result.parts.activations).toBe(ctx.quantized.parts.activations);
@@ -150,7 +132,7 @@ describe('EFRAP', () => {
     const checkpoint = memoryCheckpoint(3);
     await expect(efrap.run({ ...interrupted.ctx, checkpoint })).rejects.toThrow('interrupted');
     const resumed = await efrap.run({ ...interrupted.ctx, checkpoint }) as QuantizedModel;
-    expect(checkpoint.saves).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(checkpoint.saves.map((s) => s.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(weights(resumed.model)).toEqual(weights(full.model));
     [full, resumed].forEach((q) => q.model.dispose());
     checkpoint.dispose();

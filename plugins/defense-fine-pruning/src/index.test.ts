@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, cloneGraph, imageBatch, initBackend, loadModel, normalize, quantizeModel, saveModel,
-  type DefenseCheckpoint, type DefenseContext, type DefenseResume, type JsonObject, type NodeTransform, type SlotState,
+  GraphModel, imageBatch, initBackend, loadModel, normalize, quantizeModel, saveModel,
+  type DefenseContext, type NodeTransform,
 } from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { memoryCheckpoint } from '../../../test/helpers/memory-checkpoint.js';
 import { finePruning } from './index.js';
 
 beforeAll(async () => {
@@ -46,23 +47,6 @@ function shiftedLogits(model: GraphModel, x: tf.Tensor, channels: readonly numbe
   const values = Array.from(out.dataSync());
   out.dispose();
   return values;
-}
-
-/** A checkpoint in memory; the `interruptAfter`-th save throws after saving. */
-function memoryCheckpoint(interruptAfter = 0): DefenseCheckpoint & { dispose(): void } {
-  let saved: { done: number; model: GraphModel; state?: JsonObject; slots?: readonly SlotState[] } | null = null;
-  let saves = 0;
-  return {
-    async load(): Promise<DefenseResume | null> {
-      return saved && { ...saved, model: new GraphModel(cloneGraph(saved.model.graph)) };
-    },
-    async save(done, model, extra = {}) {
-      saved?.model.dispose();
-      saved = { done, model: new GraphModel(cloneGraph(model.graph)), ...extra };
-      if (++saves === interruptAfter) throw new Error('interrupted');
-    },
-    dispose: () => saved?.model.dispose(),
-  };
 }
 
 describe('fine-pruning', () => {

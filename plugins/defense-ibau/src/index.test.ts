@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphBuilder, GraphModel, cloneGraph, createOptimizer, initBackend, variableKeys,
-  type Batch, type BatchContext, type DefenseCheckpoint, type DefenseResume, type JsonObject, type SlotState,
+  GraphBuilder, GraphModel, cloneGraph, createOptimizer, initBackend, variableKeys, type Batch, type BatchContext,
 } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { memoryCheckpoint } from '../../../test/helpers/memory-checkpoint.js';
 import { ibau } from './index.js';
 import { meanCrossEntropy, predictedLabels } from './loss.js';
 import { outerLoss, outerStep, patchMask } from './outer-step.js';
@@ -35,25 +35,6 @@ function pooledNet(): GraphModel {
   const b = new GraphBuilder('pooled', [8, 8, 1], { seed: 4 });
   const x = b.maxPool(b.conv2d(b.input('input'), { filters: 4, kernelSize: 3, activation: 'relu', name: 'c1' }), 2);
   return new GraphModel(b.build(b.dense(b.flatten(x), { units: 4, name: 'logits' })));
-}
-
-/** A checkpoint in memory; the `interruptAfter`-th save throws after saving. */
-function memoryCheckpoint(interruptAfter = 0): DefenseCheckpoint & { saves: Array<{ done: number; state?: JsonObject }>; dispose(): void } {
-  let saved: { done: number; model: GraphModel; state?: JsonObject; slots?: readonly SlotState[] } | null = null;
-  const saves: Array<{ done: number; state?: JsonObject }> = [];
-  return {
-    saves,
-    async load(): Promise<DefenseResume | null> {
-      return saved && { ...saved, model: new GraphModel(cloneGraph(saved.model.graph)) };
-    },
-    async save(done, model, extra = {}) {
-      saved?.model.dispose();
-      saved = { done, model: new GraphModel(cloneGraph(model.graph)), ...extra };
-      saves.push({ done, ...(extra.state ? { state: extra.state } : {}) });
-      if (saves.length === interruptAfter) throw new Error('interrupted');
-    },
-    dispose: () => saved?.model.dispose(),
-  };
 }
 
 describe('I-BAU inner problem', () => {

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  GraphModel, cloneGraph, initBackend,
-  type BatchContext, type DefenseCheckpoint, type DefenseContext, type DefenseResume, type JsonObject, type SlotState,
-} from '@qcb/core';
+import { GraphModel, cloneGraph, initBackend, type BatchContext, type DefenseContext } from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { memoryCheckpoint } from '../../../test/helpers/memory-checkpoint.js';
 import { isCurved } from './bezier.js';
 import { recomputeBnStatistics } from './bn-statistics.js';
 import { mcr } from './index.js';
@@ -17,25 +15,6 @@ beforeAll(async () => {
 const weights = (m: GraphModel): number[][] => m.graph.nodes.flatMap((n) => Object.values(n.params).map((v) => Array.from(v.dataSync())));
 const trained = (m: GraphModel): number[][] => m.graph.nodes.flatMap((n) => Object.entries(n.params).filter(([p]) => isCurved(n, p)).map(([, v]) => Array.from(v.dataSync())));
 const statistics = (m: GraphModel): number[][] => m.graph.nodes.flatMap((n) => n.frozen.map((p) => Array.from(n.params[p].dataSync())));
-
-/** A checkpoint in memory that records its saves; the `interruptAfter`-th save throws after saving. */
-function memoryCheckpoint(interruptAfter = 0): DefenseCheckpoint & { log: unknown[]; dispose(): void } {
-  let saved: { done: number; model: GraphModel; state?: JsonObject; slots?: readonly SlotState[] } | null = null;
-  const log: unknown[] = [];
-  return {
-    log,
-    async load(): Promise<DefenseResume | null> {
-      return saved && { ...saved, model: new GraphModel(cloneGraph(saved.model.graph)) };
-    },
-    async save(done, model, extra = {}) {
-      saved?.model.dispose();
-      saved = { done, model: new GraphModel(cloneGraph(model.graph)), ...extra };
-      log.push({ done, state: extra.state });
-      if (log.length === interruptAfter) throw new Error('interrupted');
-    },
-    dispose: () => saved?.model.dispose(),
-  };
-}
 
 async function repair(ctx: DefenseContext): Promise<GraphModel> {
   const model = await mcr.run(ctx);
@@ -61,7 +40,7 @@ describe('MCR', () => {
     // 256 images in batches of 64: an endpoint epoch, then a curve epoch, every batch through the run's hook.
     expect(seen.map((c) => c.consumer)).toEqual(Array(8).fill('defense:mcr'));
     expect(seen.every((c) => c.model !== fp && c.model !== repaired)).toBe(true);
-    expect(checkpoint.log).toEqual([{ done: 1, state: { phase: 'endpoint', epoch: 1 } }, { done: 2, state: { phase: 'curve', epoch: 1 } }]);
+    expect(checkpoint.saves).toEqual([{ done: 1, state: { phase: 'endpoint', epoch: 1 } }, { done: 2, state: { phase: 'curve', epoch: 1 } }]);
     // phi(0) = theta_0 exactly; the BN statistics are recomputed on the share at t, not the model's.
     expect(trained(repaired)).toEqual(trained(fp));
     expect(statistics(repaired)).not.toEqual(statistics(fp));
@@ -81,7 +60,7 @@ describe('MCR', () => {
     const checkpoint = memoryCheckpoint(2);
     await expect(repair({ ...ctx, checkpoint })).rejects.toThrow('interrupted');
     const resumed = await repair({ ...ctx, checkpoint });
-    expect(checkpoint.log.slice(2)).toEqual([{ done: 3, state: { phase: 'curve', epoch: 2 } }]);
+    expect(checkpoint.saves.slice(2)).toEqual([{ done: 3, state: { phase: 'curve', epoch: 2 } }]);
     expect(weights(resumed)).toEqual(weights(whole));
     expect(trained(whole)).not.toEqual(trained(ctx.fp));
     [whole, resumed].forEach((m) => m.dispose());

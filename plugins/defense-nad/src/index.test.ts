@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, cloneGraph, initBackend, trainDefense,
-  type DefenseCheckpoint, type DefenseResume, type JsonObject, type LossTerm, type SlotState,
+  GraphModel, cloneGraph, initBackend, trainDefense, type LossTerm,
 } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { memoryCheckpoint } from '../../../test/helpers/memory-checkpoint.js';
 import { attentionDistillation } from './distillation.js';
 import { nad } from './index.js';
 import { stageEnds } from './stage-ends.js';
@@ -15,24 +15,6 @@ beforeAll(async () => {
 });
 
 const weights = (m: GraphModel): number[][] => m.graph.nodes.flatMap((n) => Object.values(n.params).map((v) => Array.from(v.dataSync())));
-
-/** A checkpoint in memory; the `interruptAfter`-th save throws after saving. */
-function memoryCheckpoint(interruptAfter: number): DefenseCheckpoint & { saves: number; interruptAfter: number; dispose(): void } {
-  let saved: { done: number; model: GraphModel; state?: JsonObject; slots?: readonly SlotState[] } | null = null;
-  return {
-    saves: 0,
-    interruptAfter,
-    async load(): Promise<DefenseResume | null> {
-      return saved && { ...saved, model: new GraphModel(cloneGraph(saved.model.graph)) };
-    },
-    async save(done, model, extra = {}) {
-      saved?.model.dispose();
-      saved = { done, model: new GraphModel(cloneGraph(model.graph)), ...extra };
-      if (++this.saves === this.interruptAfter) throw new Error('interrupted');
-    },
-    dispose: () => saved?.model.dispose(),
-  };
-}
 
 describe('NAD', () => {
   it('pulls the student towards the teacher: the attention loss falls over training', async () => {
@@ -90,7 +72,7 @@ describe('NAD', () => {
     const stages: string[] = [];
     const resumed = (await nad.run({ ...ctx, progress: { stage: (label) => void stages.push(label), step: () => undefined, stageDone: () => undefined } })) as GraphModel;
     expect(stages).toEqual(['teacher epoch 1/1', 'student epoch 2/2']);
-    expect(checkpoint.saves).toBe(3);
+    expect(checkpoint.saves).toHaveLength(3);
     expect(weights(resumed)).toEqual(weights(full));
     [full, resumed].forEach((m) => m.dispose());
     checkpoint.dispose();
