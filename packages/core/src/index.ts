@@ -44,3 +44,4 @@ export * from './attack/index.js';
 export * from './defense/index.js';
 export * from './util/outside-tape.js';
 export * from './scan/index.js';
+export * from './grid/index.js';
