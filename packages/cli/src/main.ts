@@ -8,10 +8,11 @@ import { quantizeCommand } from './commands/quantize.js';
 import { attackCommand } from './commands/attack.js';
 import { purifyCommand } from './commands/purify.js';
 import { scanCommand } from './commands/scan.js';
+import { gridCommand } from './commands/grid.js';
 import type { CliIO } from './io.js';
 import { GLOBAL_OPTIONS, parseCommandArgs } from './options.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, attackCommand, purifyCommand, scanCommand, pluginsCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, attackCommand, purifyCommand, scanCommand, gridCommand, pluginsCommand];
 
 function helpText(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

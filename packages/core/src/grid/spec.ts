@@ -117,8 +117,8 @@ function number(v: unknown, field: string, fail: Fail, check: { integer?: boolea
   const bad = typeof v !== 'number' || !Number.isFinite(v) || (check.integer && !Number.isInteger(v)) ||
     (check.min !== undefined && v < check.min) || (check.max !== undefined && v > check.max) || (check.above !== undefined && v <= check.above);
   if (bad) {
-    const range = [check.integer ? 'an integer' : 'a number', check.above !== undefined ? `> ${check.above}` : '', check.min !== undefined ? `>= ${check.min}` : '', check.max !== undefined ? `<= ${check.max}` : ''];
-    fail(field, `must be ${range.filter(Boolean).join(' ')}, got ${describe(v)}`);
+    const bounds = [check.above !== undefined ? `> ${check.above}` : '', check.min !== undefined ? `>= ${check.min}` : '', check.max !== undefined ? `<= ${check.max}` : ''];
+    fail(field, `must be ${check.integer ? 'an integer' : 'a number'} ${bounds.filter(Boolean).join(' and ')}, got ${describe(v)}`);
   }
   return v as number;
 }
