@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
 const root = resolve(__dirname, '../..');
+const version = (JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8')) as { version: string }).version;
 let dir: string;
 
 /** Tiny settings: each cell is a few seconds of LAC on the synthetic model. */
@@ -54,6 +55,16 @@ describe('qcb grid', () => {
     expect((await grid(['--spec', 'good.json'])).stderr).toMatch(/^qcb: error: --db is required/);
   });
 
+  it('ships grids/table1.json: the four 4-bit QCB fixtures x LAC, LAC + PDA and every baseline', async () => {
+    const r = await runCli(['grid', '--spec', 'grids/table1.json', '--db', join(dir, 'table1.db'), '--list'], root);
+    expect(r.code).toBe(0);
+    const labels = r.stdout.trim().split('\n').slice(1).map((l) => l.split(/ {2,}/)[0]);
+    const defenses = ['lac', 'lac+pda', 'ft', 'ft-sam', 'nad', 'fine-pruning', 'mcr', 'ibau', 'efrap'];
+    expect(labels).toEqual(['pqbackdoor-w4', 'compartifact-w4', 'pqbackdoor-w4-act', 'compartifact-w4-act'].flatMap((m) => defenses.map((d) => `${m} ${d}`)));
+    // Listing runs nothing and creates no database.
+    expect(existsSync(join(dir, 'table1.db'))).toBe(false);
+  });
+
   it('runs a 2 x 2 grid two cells at a time into the database, then skips every cell done earlier', async () => {
     await writeSpec('two.json', spec());
     const r = await grid(['--spec', 'two.json', '--db', 'two/results.db', '--lanes', '2', '--json']);
@@ -61,7 +72,7 @@ describe('qcb grid', () => {
     const table = rows(r.stdout);
     expect(table.map((t) => t.label)).toEqual(['pq lac s0', 'pq lac+pda s0', 'pq lac s1', 'pq lac+pda s1']);
     for (const t of table) {
-      expect(t).toMatchObject({ status: 'done', model: '../pq', quantizer: 'academic-w4a4', preset: 'fast', options: { iterations: '5' }, samples: 32, qcbVersion: '0.1.0', attempts: 1 });
+      expect(t).toMatchObject({ status: 'done', model: '../pq', quantizer: 'academic-w4a4', preset: 'fast', options: { iterations: '5' }, samples: 32, qcbVersion: version, attempts: 1 });
       expect(t.defended.ba).toBeGreaterThanOrEqual(0);
       expect(t.defended.asr).not.toBeNull();
     }
