@@ -45,3 +45,4 @@ export * from './defense/index.js';
 export * from './util/outside-tape.js';
 export * from './scan/index.js';
 export * from './grid/index.js';
+export * from './report/index.js';
