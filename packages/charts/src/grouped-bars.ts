@@ -37,7 +37,7 @@ export function groupedBarsSpec(i: GroupedBarsInput): TopLevelSpec {
     height: { step: 8 * Math.max(1, series.length) + 6 },
     mark: { type: 'bar' },
     encoding: {
-      y: { field: 'group', type: 'nominal', title: i.groupTitle, sort: [...(i.groups ?? distinct(i.bars.map((b) => b.group)))] },
+      y: { field: 'group', type: 'nominal', title: i.groupTitle, axis: { labelLimit: 320 }, sort: [...(i.groups ?? distinct(i.bars.map((b) => b.group)))] },
       yOffset: { field: 'series', type: 'nominal', sort: series },
       x: { field: 'value', type: 'quantitative', title: i.valueTitle },
       color: { field: 'series', type: 'nominal', title: i.seriesTitle, sort: series },

@@ -9,10 +9,11 @@ import { attackCommand } from './commands/attack.js';
 import { purifyCommand } from './commands/purify.js';
 import { scanCommand } from './commands/scan.js';
 import { gridCommand } from './commands/grid.js';
+import { reportCommand } from './commands/report.js';
 import type { CliIO } from './io.js';
 import { GLOBAL_OPTIONS, parseCommandArgs } from './options.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, attackCommand, purifyCommand, scanCommand, gridCommand, pluginsCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, trainCommand, evaluateCommand, quantizeCommand, attackCommand, purifyCommand, scanCommand, gridCommand, reportCommand, pluginsCommand];
 
 function helpText(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
