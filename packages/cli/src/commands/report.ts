@@ -10,6 +10,12 @@ import { reportMarkdown } from '../report/markdown.js';
 import { columnResolver, figureSubject, type FigureSubject } from '../report/model-folders.js';
 import type { Command } from './command.js';
 
+/** A path as the user would type it from here: relative when below the working folder, else absolute. */
+function shownPath(cwd: string, dir: string): string {
+  const rel = relative(cwd, dir);
+  return rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
+}
+
 async function readRecords(dbFile: string, shown: string): Promise<CellRecord[]> {
   if (!existsSync(dbFile)) throw new QcbError('E_USAGE', `--db ${shown}: no such file (qcb grid --db writes it)`);
   // Loaded here, as in qcb grid: only the commands that read the database load the native SQLite module.
@@ -24,7 +30,7 @@ async function readRecords(dbFile: string, shown: string): Promise<CellRecord[]>
 
 /** How to get the drift figure after a defense, with this subject's own settings. */
 function driftNote(s: FigureSubject, cwd: string): string {
-  const model = relative(cwd, s.dir) || '.';
+  const model = shownPath(cwd, s.dir);
   return `Activation drift after the defense: skipped, no \`--defense-model\`. Purify the model and pass the folder: ` +
     `\`qcb purify --model ${model} --quantizer ${s.quantizer} --defense lac --augment pda --out <dir>\`, then \`qcb report ... --defense-model <dir>\`.`;
 }
@@ -69,7 +75,7 @@ export const reportCommand: Command = {
         skipped.push(`Figures: skipped, ${subject}.`);
       } else {
         await selectBackend(globals);
-        subjectText = `\`${relative(io.cwd, subject.dir) || '.'}\` under ${subject.quantizer}`;
+        subjectText = `\`${shownPath(io.cwd, subject.dir)}\` under ${subject.quantizer}`;
         const analysis = await analyseModel(engine, subject, { defenseModel, hiddenOnly: args.values['hidden-neurons'] === true, say });
         const written = await writeFigures(outDir, analysis, driftNote(subject, io.cwd));
         figures = written.figures;

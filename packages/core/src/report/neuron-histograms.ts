@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { NodeTransform } from '../ir/executor.js';
 import type { GraphModel } from '../ir/graph-model.js';
 import type { QuantizedModel } from '../quant/quantized-model.js';
 import { forEachActivation } from '../scan/activation-pass.js';
@@ -48,7 +49,7 @@ function channelValues(values: Float32Array, channels: number, k: number): Float
 export async function neuronHistograms(
   fp: GraphModel, quantized: QuantizedModel, neurons: readonly HistogramNeuron[], sets: readonly ImageSet4D[], bins = DEFAULT_BINS,
 ): Promise<NeuronHistogram[]> {
-  const runs: { model: ModelKind; graph: GraphModel; nodeOf: (n: HistogramNeuron) => string; run?: { transform: ReturnType<QuantizedModel['transform']> } }[] = [
+  const runs: { model: ModelKind; graph: GraphModel; nodeOf: (n: HistogramNeuron) => string; run?: { transform: NodeTransform } }[] = [
     { model: 'full precision', graph: fp, nodeOf: (n) => n.node },
     { model: 'quantized', graph: quantized.model, nodeOf: (n) => n.quantizedNode, run: { transform: quantized.transform() } },
   ];
