@@ -63,17 +63,17 @@ const meanGap = (m: ChannelMoments, ref: ChannelMoments, key: keyof ChannelMomen
   m[key].reduce((s, v, k) => s + Math.abs(v - ref[key][k]), 0) / m[key].length;
 
 function pdaSpec(a: ModelAnalysis, p: PdaStatistics): TopLevelSpec {
-  const panels = { mean: 'per-channel mean', std: 'per-channel standard deviation' } as const;
+  const panels = { mean: 'mean (x: running mean)', std: 'standard deviation (x: sqrt(running var))' } as const;
   const points: StatPoint[] = (['mean', 'std'] as const).flatMap((key) => (['before', 'after'] as const).flatMap((when) =>
     Array.from(p[when][key], (y, k) => ({ panel: panels[key], series: `${when} PDA`, x: p.running[key][k], y }))));
   return statScatterSpec({
     title: `PDA and the BN input statistics of unit ${p.unit}`,
     subtitle: [
-      `${a.model} under ${a.profile}: per channel of ${p.bn}, the batch statistic of its input`,
-      "(defender's clean images, quantized path as LAC caches it) against the BN's running",
-      'statistic, before and after PDA; on the dashed line they are equal',
+      `${a.model} under ${a.profile}, one point per channel of ${p.bn}:`,
+      "y: batch statistic of its input on the defender's clean images (quantized path, as LAC caches it)",
+      "x: the BN's running statistic; on the dashed line the two are equal",
     ],
-    xTitle: 'BN running statistic (running mean, sqrt(running var))',
+    xTitle: 'BN running statistic',
     yTitle: 'batch statistic of the BN input',
     seriesTitle: 'unit input',
     points,
