@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GraphBuilder, GraphModel, saveModel, type QcbSidecar } from '@qcb/core';
 
 /** A small conv net with BN, a residual add, pooling and a dense head, saved as a model folder. */
@@ -15,4 +17,12 @@ export async function writeTinyModelFolder(dir: string, sidecar: QcbSidecar | nu
   const model = new GraphModel(b.build(out));
   await saveModel(dir, model, { sidecar });
   model.dispose();
+}
+
+/** Rewrites a model folder's model.json through `edit` (to break it on purpose). */
+export async function editModelJson(folder: string, edit: (json: Record<string, unknown>) => void): Promise<void> {
+  const file = join(folder, 'model.json');
+  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  edit(json);
+  await writeFile(file, JSON.stringify(json));
 }

@@ -5,7 +5,7 @@ import { saveModel } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { writeTinyModelFolder } from '../helpers/model-folders.js';
+import { editModelJson, writeTinyModelFolder } from '../helpers/model-folders.js';
 
 let dir: string;
 let model: string;
@@ -39,13 +39,6 @@ async function brokenCopy(name: string, edit: (folder: string) => Promise<void>)
   await cp(tiny, target, { recursive: true });
   await edit(target);
   return target;
-}
-
-async function editModelJson(folder: string, edit: (json: Record<string, unknown>) => void): Promise<void> {
-  const file = join(folder, 'model.json');
-  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  edit(json);
-  await writeFile(file, JSON.stringify(json));
 }
 
 interface ScanJson {

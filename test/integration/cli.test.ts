@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { writeTinyModelFolder } from '../helpers/model-folders.js';
+import { editModelJson, writeTinyModelFolder } from '../helpers/model-folders.js';
 
 const root = resolve(__dirname, '../..');
 let dir: string;
@@ -25,13 +25,6 @@ async function copyFolder(name: string): Promise<string> {
   const { cp } = await import('node:fs/promises');
   await cp(good, target, { recursive: true });
   return target;
-}
-
-async function editModelJson(folder: string, edit: (json: Record<string, unknown>) => void): Promise<void> {
-  const file = join(folder, 'model.json');
-  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  edit(json);
-  await writeFile(file, JSON.stringify(json));
 }
 
 function expectOneLineError(r: { code: number; stderr: string; stdout: string }, pattern: RegExp): void {
