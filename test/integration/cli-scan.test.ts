@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { saveModel } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { expectOneLineError, runCli } from '../helpers/cli.js';
 import { editModelJson, writeTinyModelFolder } from '../helpers/model-folders.js';
 
 let dir: string;
@@ -24,15 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function expectOneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
-  expect(r.code).not.toBe(0);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^qcb: error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
 
 async function brokenCopy(name: string, edit: (folder: string) => Promise<void>): Promise<string> {
   const target = join(dir, name);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, truncate, writeFile, readdir, stat } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { expectOneLineError, runCli } from '../helpers/cli.js';
 import { editModelJson, writeTinyModelFolder } from '../helpers/model-folders.js';
 
 const root = resolve(__dirname, '../..');
@@ -25,15 +25,6 @@ async function copyFolder(name: string): Promise<string> {
   const { cp } = await import('node:fs/promises');
   await cp(good, target, { recursive: true });
   return target;
-}
-
-function expectOneLineError(r: { code: number; stderr: string; stdout: string }, pattern: RegExp): void {
-  expect(r.code).not.toBe(0);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^qcb: error: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 describe('qcb inspect', () => {
