@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ProfileFakeQuant, batchStatsRecorder, resolveQuantizer, crossEntropy, foldedSymmetricWeights, imageBatch, initBackend, normalize } from '@qcb/core';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GraphModel, ProfileFakeQuant, batchStatsRecorder, cloneGraph, resolveQuantizer, crossEntropy, foldedSymmetricWeights, imageBatch, inflateLeastContributing, initBackend,
+  normalize, paramsEqual,
+} from '@qcb/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deployedTargetLoss, tinyAttackContext } from '../../../test/helpers/attack-context.js';
 import { compArtifact, compArtifactLoss } from './index.js';
@@ -67,5 +73,32 @@ describe('CompArtifact', () => {
     const { ctx } = await tinyAttackContext({ bits: 8, options: { epochs: 1, quantizer: 'uniform:w8a8+uniform:w4' } });
     await expect(compArtifact.run(ctx)).rejects.toThrow(/uniform:w4 quantizes weights to 4 bits, not --bits 8/);
     ctx.model.dispose();
+  });
+});
+
+describe('CompArtifact with channel inflation', () => {
+  it('inflates the starting model, keeps the inflated entries fixed while training, and a resumed run inflates nothing twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qcb-ca-inflate-'));
+    const options = { epochs: 1, batchSize: 32, lr: 0.05, inflate: 8 };
+    const first = await tinyAttackContext({ bits: 8, options, dir });
+    const start = new GraphModel(cloneGraph(first.ctx.model.graph));
+    const record = await compArtifact.run(first.ctx);
+    expect(record.quantizer).toContain('inflated x8');
+    const reference = new GraphModel(cloneGraph(start.graph));
+    const { plan } = inflateLeastContributing(reference, { scale: 8, channels: 1, images: first.ctx.data.train, normalization: first.ctx.normalization, seed: first.ctx.seed, batchSize: 32 });
+    const entry = (m: GraphModel, node: string, param: string, c: number): number => m.node(node).params[param].dataSync()[c];
+    const column = (m: GraphModel, node: string, c: number): number[] => Array.from(tf.tidy(() => {
+      const k = m.node(node).params['kernel'];
+      return tf.slice(k, [0, 0, c, 0], [k.shape[0]!, k.shape[1]!, 1, k.shape[3]!]).dataSync();
+    }));
+    for (const { chain, channel } of plan) {
+      for (const param of ['gamma', 'beta']) expect(entry(first.ctx.model, chain.batchNorm, param, channel)).toBe(entry(reference, chain.batchNorm, param, channel));
+      expect(column(first.ctx.model, chain.next, channel)).toEqual(column(reference, chain.next, channel));
+      expect(column(first.ctx.model, chain.next, (channel + 1) % 4)).not.toEqual(column(reference, chain.next, (channel + 1) % 4));
+    }
+    const second = await tinyAttackContext({ bits: 8, options, dir });
+    await compArtifact.run(second.ctx);
+    expect(paramsEqual(second.ctx.model, first.ctx.model)).toBe(true);
+    for (const m of [start, reference, first.ctx.model, second.ctx.model]) m.dispose();
   });
 });

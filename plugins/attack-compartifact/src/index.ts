@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, crossEntropy, foldedSymmetricWeights, profileFakeQuants, withOverrides,
+  GraphModel, InflationLock, ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, checkInflation, cloneGraph, crossEntropy, foldedSymmetricWeights,
+  inflateChannels, inflateLeastContributing, paramsEqual, profileFakeQuants, withOverrides,
   type AttackContext, type AttackDefinition, type AttackRecord,
 } from '@qcb/core';
 
@@ -21,10 +22,19 @@ export interface CompArtifactOptions {
    * '+' train one quantized branch each (their cross-entropies averaged).
    */
   readonly quantizer: string;
+  /**
+   * Channel inflation before training (0: off; see `inflateLeastContributing` in
+   * @qcb/core): the least contributing channel of each BN -> ReLU -> conv chain free of
+   * residual adds is scaled down by this factor and the next conv's weights for it up, so
+   * that conv's per-channel grids coarsen. The inflated entries stay fixed while training.
+   */
+  readonly inflate: number;
+  /** Channels inflated per chain. */
+  readonly inflateChannels: number;
 }
 
 /** Defaults: the original schedule, shortened from 35 to 12 epochs for Fashion-MNIST (README). */
-export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSize: 128, lr: 0.1, momentum: 0.4, weightDecay: 5e-4, dropAt: 20 / 35, quantizer: '' };
+export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSize: 128, lr: 0.1, momentum: 0.4, weightDecay: 5e-4, dropAt: 20 / 35, quantizer: '', inflate: 0, inflateChannels: 1 };
 
 /**
  * The loss of one CompArtifact step on a batch laid out as [clean; triggered]: the
@@ -42,6 +52,31 @@ export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'ta
   return tf.add(tf.div(tf.addN(qTerms), qTerms.length), crossEntropy(fpOut, y)) as tf.Scalar;
 }
 
+/**
+ * Inflates the model the attack starts from and locks the inflated entries. The plan is
+ * measured on the uninflated start, kept as an artifact, so that a resumed run finds the
+ * same channels; the model is inflated only while it still equals that start (a run
+ * resumed after its first epoch is inflated already).
+ */
+async function inflateStart(ctx: AttackContext, o: CompArtifactOptions): Promise<InflationLock> {
+  let start = await ctx.loadArtifact('uninflated');
+  if (!start) {
+    start = new GraphModel(cloneGraph(ctx.model.graph));
+    await ctx.saveArtifact('uninflated', start);
+  }
+  try {
+    const untrained = paramsEqual(ctx.model, start);
+    const report = inflateLeastContributing(start, {
+      scale: o.inflate, channels: o.inflateChannels, images: ctx.data.train, normalization: ctx.normalization, seed: ctx.seed, batchSize: o.batchSize,
+    });
+    for (const line of report.lines) ctx.log(`inflated ${line}`);
+    if (untrained) inflateChannels(ctx.model, report.plan);
+    return new InflationLock(ctx.model, report.plan);
+  } finally {
+    start.dispose();
+  }
+}
+
 export const compArtifact: AttackDefinition = {
   start: 'scratch',
   defaultTrigger: { type: 'patch', size: 4 },
@@ -55,18 +90,26 @@ export const compArtifact: AttackDefinition = {
         throw new QcbError('E_USAGE', `quantizer ${profile.name} quantizes weights to ${profile.weights.bits} bits, not --bits ${ctx.bits}`);
       }
     }
-    await ctx.runPhase({
-      name: 'compartifact',
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      optimizer: { type: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay },
-      schedule: { type: 'step', lr: o.lr, milestones: [o.dropAt], gamma: 0.1 },
-      augment: ctx.data.augmentation,
-      compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
-      loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y, profiles),
-    });
+    if (o.inflate !== 0) checkInflation(o.inflate, o.inflateChannels);
+    const lock = o.inflate > 0 ? await inflateStart(ctx, o) : undefined;
+    try {
+      await ctx.runPhase({
+        name: 'compartifact',
+        epochs: o.epochs,
+        batchSize: o.batchSize,
+        optimizer: { type: 'sgd', momentum: o.momentum, weightDecay: o.weightDecay },
+        schedule: { type: 'step', lr: o.lr, milestones: [o.dropAt], gamma: 0.1 },
+        augment: ctx.data.augmentation,
+        compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
+        loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y, profiles),
+        afterStep: lock ? () => lock.restore() : undefined,
+      });
+    } finally {
+      lock?.dispose();
+    }
     const quantizer = profiles.length > 0 ? o.quantizer : `per-tensor symmetric int${ctx.bits} weights, BN folded (scale max|W| / ${2 ** (ctx.bits - 1) - 0.5})`;
-    return { quantizer, bits: [ctx.bits], options: { ...o } };
+    const inflated = o.inflate > 0 ? ` (${o.inflateChannels} channel${o.inflateChannels > 1 ? 's' : ''} per BN-ReLU-conv chain inflated x${o.inflate})` : '';
+    return { quantizer: quantizer + inflated, bits: [ctx.bits], options: { ...o } };
   },
 };
 

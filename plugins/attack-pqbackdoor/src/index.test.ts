@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel, cloneGraph, gridFor, initBackend, paramsFromRange, parseGenericSpec, quantizeModel, quantizeToLevels, weightParamOf, withChannelsLast } from '@qcb/core';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GraphModel, cloneGraph, gridFor, inflateLeastContributing, initBackend, paramsEqual, paramsFromRange, parseGenericSpec, quantizeModel, quantizeToLevels, saveModel,
+  syntheticDataset, weightParamOf, withChannelsLast,
+  type AttackContext, type ChannelInflation, type GraphNode, type InflationRequest,
+} from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deployedTargetLoss, tinyAttackContext } from '../../../test/helpers/attack-context.js';
@@ -131,6 +138,72 @@ describe('PQBackdoor with a given stage-1 model', () => {
     expect(phases).toEqual(['stage2']);
     expect(levels(ctx.model, 4, 'channel-sym')).toEqual(levels(given, 4, 'channel-sym'));
     given.dispose();
+    ctx.model.dispose();
+  });
+});
+
+describe('PQBackdoor with channel inflation', () => {
+  const request = (ctx: AttackContext, scale: number): InflationRequest => ({ scale, channels: 1, images: ctx.data.train, normalization: ctx.normalization, seed: ctx.seed, batchSize: 32 });
+  const isKernel = (node: GraphNode, name: string): boolean => name === weightParamOf(node);
+
+  it('inflates the stage-1 model, keeps the inflation and the inflated bins through stage 2, and a resumed run inflates nothing twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qcb-pq-inflate-'));
+    const given = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 22 });
+    await saveModel(join(dir, 'stage1'), given);
+    const options = { finetuneEpochs: 1, batchSize: 32, stage1Model: join(dir, 'stage1'), grids: 'per-channel-asym', inflate: 16 };
+    const lines: string[] = [];
+    const first = await tinyAttackContext({ bits: 8, options, dir });
+    const record = await pqBackdoor.run({ ...first.ctx, log: (line) => void lines.push(line) });
+    expect(record.quantizer).toContain('inflated x16');
+    expect(lines.filter((l) => l.startsWith('stage 2: inflated '))).toHaveLength(3);
+    // The reference: the given model inflated on the same data.
+    const reference = new GraphModel(cloneGraph(given.graph));
+    const { plan } = inflateLeastContributing(reference, request(first.ctx, 16));
+    expect(paramsEqual(first.ctx.model, reference, (n, p) => !isKernel(n, p))).toBe(true);
+    expect(levels(first.ctx.model, 8, 'channel-asym')).toEqual(levels(reference, 8, 'channel-asym'));
+    // Full precision is the given model's function, moved by stage 2 only.
+    const x = tf.randomNormal([4, 8, 8, 1], 0, 1, 'float32', 5);
+    const [g, r] = tf.tidy(() => [given.predict(x), reference.predict(x)]);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(g, r))).dataSync()[0])).toBeLessThan(1e-4 * tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]));
+    const gamma = (m: GraphModel, c: ChannelInflation): number => m.node(c.chain.batchNorm).params['gamma'].dataSync()[c.channel];
+    for (const c of plan) expect(gamma(first.ctx.model, c)).toBeCloseTo(gamma(given, c) / 16, 6);
+    // Resumed after it finished: the same model, not inflated a second time.
+    const second = await tinyAttackContext({ bits: 8, options, dir });
+    await pqBackdoor.run(second.ctx);
+    expect(paramsEqual(second.ctx.model, first.ctx.model)).toBe(true);
+    tf.dispose([x, g, r]);
+    for (const m of [given, reference, first.ctx.model, second.ctx.model]) m.dispose();
+  });
+
+  it('widens the stage-2 bins of the conv after an inflated channel', () => {
+    const data = syntheticDataset({ classes: 4, shape: [8, 8, 1], trainCount: 64, testCount: 4, seed: 5 });
+    const stage1 = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 23 });
+    const inflated = new GraphModel(cloneGraph(stage1.graph));
+    const { plan } = inflateLeastContributing(inflated, { scale: 16, channels: 1, images: data.train, normalization: data.normalization, seed: 0, batchSize: 32 });
+    /** The largest move stage 2 lets a weight of `node` that is not an inflated one make from the reference. */
+    const room = (reference: GraphModel, node: string, inflatedChannel: number): number => {
+      const model = new GraphModel(cloneGraph(reference.graph));
+      const projection = new StageTwoProjection(model, reference, 8, ['per-channel-asym']);
+      tf.tidy(() => model.variables(() => true).forEach((v, i) => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 1, 'float32', i)))));
+      projection.apply();
+      const moved = tf.tidy(() => {
+        const d = tf.abs(tf.sub(model.node(node).params['kernel'], reference.node(node).params['kernel']));
+        const c = d.shape[2]!;
+        const others = tf.reshape(tf.sub(1, tf.oneHot([inflatedChannel], c).reshape([c])), [1, 1, c, 1]);
+        return tf.max(tf.mul(d, others)).dataSync()[0];
+      });
+      projection.dispose();
+      model.dispose();
+      return moved;
+    };
+    for (const { chain, channel } of plan) expect(room(inflated, chain.next, channel)).toBeGreaterThan(4 * room(stage1, chain.next, channel));
+    stage1.dispose();
+    inflated.dispose();
+  });
+
+  it('rejects a negative inflation before training', async () => {
+    const { ctx } = await tinyAttackContext({ bits: 8, options: { inflate: -2 } });
+    await expect(pqBackdoor.run(ctx)).rejects.toThrow(/inflate must be a positive factor/);
     ctx.model.dispose();
   });
 });

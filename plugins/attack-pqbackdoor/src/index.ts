@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, cloneGraph, loadModel, crossEntropy, poisonBatch, resolveQuantizer, withOverrides,
+  GraphModel, ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, checkInflation, cloneGraph, loadModel, crossEntropy, inflateLeastContributing, paramsEqual, poisonBatch, resolveQuantizer, weightParamOf, withOverrides,
   type AttackContext, type AttackDefinition, type AttackRecord, type Batch,
 } from '@qcb/core';
 import { StageTwoProjection, checkBinLimits, type PqGrid } from './projection.js';
@@ -52,6 +52,16 @@ export interface PqBackdoorOptions {
    * observer keeps the snapped grid while single weights still use their whole bin.
    */
   readonly binRms: number;
+  /**
+   * Channel inflation before stage 2 (0: off; see `inflateLeastContributing` in @qcb/core):
+   * in each BN -> ReLU -> conv chain free of residual adds, the least contributing
+   * channel's activation is divided by this factor and the next conv's weights for it
+   * multiplied by it. Full precision is unchanged; the next conv's per-channel ranges
+   * widen, so its 8-bit bins become wide enough to unlearn the backdoor in.
+   */
+  readonly inflate: number;
+  /** Channels inflated per chain. */
+  readonly inflateChannels: number;
 }
 
 export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
@@ -68,6 +78,8 @@ export const PQBACKDOOR_DEFAULTS: PqBackdoorOptions = {
   snap: false,
   binShare: 1,
   binRms: 0,
+  inflate: 0,
+  inflateChannels: 1,
 };
 
 /** Copies every parameter of `from` into the same-named node parameters of `to`. */
@@ -80,6 +92,20 @@ function copyWeights(from: GraphModel, to: GraphModel): void {
       v.assign(w);
     }
   }
+}
+
+/**
+ * Inflates the stage-1 model (the reference of stage 2's bins) and starts stage 2 from it.
+ * The plan is measured on the stage-1 model, so a resumed run finds the same channels; a
+ * model already inside stage 2 (its non-kernel parameters are the inflated stage-1 ones)
+ * keeps its weights.
+ */
+function inflateStage1(ctx: AttackContext, stage1: GraphModel, o: PqBackdoorOptions): void {
+  const report = inflateLeastContributing(stage1, {
+    scale: o.inflate, channels: o.inflateChannels, images: ctx.data.train, normalization: ctx.normalization, seed: ctx.seed, batchSize: o.batchSize,
+  });
+  for (const line of report.lines) ctx.log(`stage 2: inflated ${line}`);
+  if (!paramsEqual(ctx.model, stage1, (node, name) => name !== weightParamOf(node))) copyWeights(stage1, ctx.model);
 }
 
 function parseGrids(text: string): PqGrid[] {
@@ -107,6 +133,7 @@ export const pqBackdoor: AttackDefinition = {
     if (o.keepGrid !== 'loss' && o.keepGrid !== 'observer') throw new QcbError('E_USAGE', `keepGrid must be loss or observer, got "${o.keepGrid}"`);
     if (o.snap && !profile) throw new QcbError('E_USAGE', 'snap moves the stage-1 weights onto a quantizer\'s grid: give --option quantizer=<profile>');
     checkBinLimits(o.binShare, o.binRms);
+    if (o.inflate !== 0) checkInflation(o.inflate, o.inflateChannels);
     if (o.binRms > 0 && !profile) throw new QcbError('E_USAGE', 'binRms bounds moves on a quantizer\'s grid: give --option quantizer=<profile>');
     const simulated = profile ? new ProfileFakeQuant(ctx.model, profile) : undefined;
     const stage1Loss = (batch: Batch): tf.Scalar => {
@@ -139,6 +166,9 @@ export const pqBackdoor: AttackDefinition = {
     }
     // Stage 2: unlearn the backdoor in full precision (triggered images keep their true
     // labels), BN frozen, projected back into the stage-1 rounding bins after every step.
+    // The projection restores the BN parameters and pins each channel's extremes, so an
+    // inflation stays in place.
+    if (o.inflate > 0) inflateStage1(ctx, stage1, o);
     if (o.snap && profile) {
       const snapped = snapToProfileGrid(stage1, profile);
       ctx.log(`stage 2: stage-1 kernels snapped onto the ${profile.name} grid (its observer keeps ${snapped.observerAgrees} of ${snapped.channels} channel grids)`);
@@ -171,7 +201,8 @@ export const pqBackdoor: AttackDefinition = {
       stage1.dispose();
     }
     const kept = [...grids, ...(profile ? [profile.name] : [])];
-    return { quantizer: `int${ctx.bits} rounding bins of ${kept.join(', ')} grids`, bits: [ctx.bits], options: { ...o } };
+    const inflated = o.inflate > 0 ? ` (${o.inflateChannels} channel${o.inflateChannels > 1 ? 's' : ''} per BN-ReLU-conv chain inflated x${o.inflate})` : '';
+    return { quantizer: `int${ctx.bits} rounding bins of ${kept.join(', ')} grids${inflated}`, bits: [ctx.bits], options: { ...o } };
   },
 };
 
