@@ -48,6 +48,6 @@ describe('model zoo', () => {
   });
 
   it('rejects an unknown architecture by name', () => {
-    expect(() => buildArchitecture('lenet')).toThrow(/unknown architecture "lenet" \(available: resnet-small, resnet18, vgg-bn, alexnet\)/);
+    expect(() => buildArchitecture('lenet')).toThrow(/unknown architecture "lenet" \(available: resnet-small, resnet18, vgg-bn, alexnet, mobilenet-v2, vit\)/);
   });
 });

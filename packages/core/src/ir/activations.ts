@@ -16,6 +16,8 @@ const ACTIVATIONS: Readonly<Record<string, (x: tf.Tensor) => tf.Tensor>> = {
   swish: (x) => tf.mul(x, tf.sigmoid(x)),
   silu: (x) => tf.mul(x, tf.sigmoid(x)),
   softmax: (x) => tf.softmax(x),
+  // Keras' default (exact) GELU: x * Phi(x) with the normal CDF from erf.
+  gelu: (x) => tf.mul(x, tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))))),
 };
 
 export type ActivationName = string;

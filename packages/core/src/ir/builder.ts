@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Graph, GraphNode } from './graph.js';
 import { opDef } from './ops/index.js';
-import type { ActivationAttrs, BatchNormAttrs, Conv2DAttrs, DenseAttrs, DepthwiseConv2DAttrs, Pool2DAttrs } from './ops/index.js';
+import type {
+  ActivationAttrs, BatchNormAttrs, Conv2DAttrs, DenseAttrs, DepthwiseConv2DAttrs, GlobalAvgPoolAttrs, LayerNormAttrs, Pool2DAttrs, QkvAttentionAttrs, ReshapeAttrs,
+} from './ops/index.js';
 
 type Pair = number | readonly [number, number];
 
@@ -19,9 +21,13 @@ export interface ConvOptions {
   readonly name?: string;
 }
 
+/** Kernel initialisation: He-normal (std sqrt(2 / fan_in), before ReLUs) or Glorot-normal (std sqrt(2 / (fan_in + fan_out))). */
+export type KernelInit = 'he-normal' | 'glorot-normal';
+
 /**
- * Builds graph IR models in code with freshly initialised variables (He-normal kernels,
- * seeded), for the model zoo and for tests. Each method returns the new node's name.
+ * Builds graph IR models in code with freshly initialised variables (He-normal kernels
+ * unless told otherwise, seeded), for the model zoo and for tests. Each method returns the
+ * new node's name.
  */
 export class GraphBuilder {
   private readonly nodes: GraphNode[] = [];
@@ -68,7 +74,10 @@ export class GraphBuilder {
   }
 
   private heNormal(shape: number[], fanIn: number): tf.Variable {
-    const std = Math.sqrt(2 / fanIn);
+    return this.normal(shape, Math.sqrt(2 / fanIn));
+  }
+
+  private normal(shape: number[], std: number): tf.Variable {
     return tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, 'float32', this.seed++)));
   }
 
@@ -119,10 +128,12 @@ export class GraphBuilder {
     return this.add_('depthwiseConv2d', 'depthwise_conv2d', [x], attrs, params, [], o.name);
   }
 
-  dense(x: string, o: { units: number; useBias?: boolean; activation?: string; name?: string }): string {
+  /** A dense layer on the last axis (of a feature vector or of every token of a sequence). */
+  dense(x: string, o: { units: number; useBias?: boolean; activation?: string; init?: KernelInit; name?: string }): string {
     const cin = this.channelsOf(x);
     const attrs: DenseAttrs = { units: o.units, useBias: o.useBias ?? true, activation: o.activation ?? 'linear' };
-    const params: Record<string, tf.Variable> = { kernel: this.heNormal([cin, o.units], cin) };
+    const kernel = o.init === 'glorot-normal' ? this.normal([cin, o.units], Math.sqrt(2 / (cin + o.units))) : this.heNormal([cin, o.units], cin);
+    const params: Record<string, tf.Variable> = { kernel };
     if (attrs.useBias) params['bias'] = tf.tidy(() => tf.variable(tf.zeros([o.units])));
     return this.add_('dense', 'dense', [x], attrs, params, [], o.name);
   }
@@ -150,6 +161,38 @@ export class GraphBuilder {
     return this.activation(x, 'relu', name);
   }
 
+  /** min(max(x, 0), 6), exported as Keras `ReLU(max_value=6)` as Keras' MobileNetV2 has it. */
+  relu6(x: string, name?: string): string {
+    const attrs: ActivationAttrs = { kind: 'relu', maxValue: 6, negativeSlope: 0, threshold: 0 };
+    return this.add_('activation', 're_lu', [x], attrs, {}, [], name);
+  }
+
+  /** Layer normalisation over the last axis (gamma 1, beta 0). */
+  layerNorm(x: string, o: { epsilon?: number; name?: string } = {}): string {
+    const c = this.channelsOf(x);
+    const attrs: LayerNormAttrs = { axis: -1, epsilon: o.epsilon ?? 1e-6, center: true, scale: true };
+    const params = tf.tidy(() => ({ gamma: tf.variable(tf.ones([c])), beta: tf.variable(tf.zeros([c])) }));
+    return this.add_('layerNorm', 'layer_normalization', [x], attrs, params, [], o.name);
+  }
+
+  reshape(x: string, targetShape: readonly number[], name?: string): string {
+    const attrs: ReshapeAttrs = { targetShape: [...targetShape] };
+    return this.add_('reshape', 'reshape', [x], attrs, {}, [], name);
+  }
+
+  /** Multi-head self-attention on a fused [tokens, 3 d] q/k/v projection (see ops/qkv-attention.ts). */
+  qkvAttention(x: string, heads: number, name?: string): string {
+    const attrs: QkvAttentionAttrs = { heads };
+    return this.add_('qkvAttention', 'qkv_attention', [x], attrs, {}, [], name);
+  }
+
+  /** Adds a learned [tokens, features] table, initialised N(0, std) (0.02 as in ViT). */
+  positionEmbedding(x: string, o: { std?: number; name?: string } = {}): string {
+    const [tokens, features] = this.shapeOf(x);
+    const params = { embeddings: this.normal([tokens, features], o.std ?? 0.02) };
+    return this.add_('positionEmbedding', 'add_position_embedding', [x], {}, params, [], o.name);
+  }
+
   add(inputs: string[], name?: string): string {
     return this.add_('add', 'add', inputs, {}, {}, [], name);
   }
@@ -164,8 +207,11 @@ export class GraphBuilder {
     return this.add_('avgPool', 'average_pooling2d', [x], attrs, {}, [], name);
   }
 
+  /** The mean over the spatial axes of a feature map, or over the tokens of a sequence. */
   globalAvgPool(x: string, name?: string): string {
-    return this.add_('globalAvgPool', 'global_average_pooling2d', [x], { keepDims: false }, {}, [], name);
+    const sequence = this.shapeOf(x).length === 2;
+    const attrs: GlobalAvgPoolAttrs = sequence ? { keepDims: false, spatialDims: 1 } : { keepDims: false };
+    return this.add_('globalAvgPool', sequence ? 'global_average_pooling1d' : 'global_average_pooling2d', [x], attrs, {}, [], name);
   }
 
   flatten(x: string, name?: string): string {

@@ -4,8 +4,10 @@ import type { GraphNode, JsonMap } from './graph.js';
 /**
  * What a node is for. `compute` nodes (conv, depthwise conv, dense) start calibration
  * units and carry the weights a quantizer rounds; `merge` nodes (add) end a unit.
+ * `attention` mixes the tokens of a sequence without weights of its own (the dense node
+ * before it holds them); `embedding` adds a learned table that no quantizer rounds.
  */
-export type OpRole = 'input' | 'compute' | 'norm' | 'activation' | 'merge' | 'pool' | 'shape';
+export type OpRole = 'input' | 'compute' | 'norm' | 'activation' | 'merge' | 'pool' | 'shape' | 'attention' | 'embedding';
 
 /** Per-run settings a node's forward sees. */
 export interface ForwardContext {

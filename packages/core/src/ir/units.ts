@@ -5,6 +5,12 @@ import { opDef } from './ops/index.js';
  * A calibration unit (the official LAC code's definition): a conv/dense node and the
  * chain after it, up to the next conv/dense or residual add. Chain nodes have a single
  * input whose producer has no other consumer.
+ *
+ * In a transformer block this gives: the fused q/k/v dense with the attention after it
+ * (its target is the attention's output, so the correction sees the softmax), the output
+ * projection, the first MLP dense with its activation, and the second MLP dense; each
+ * ends before the residual add. A pre-norm LayerNormalization precedes its dense, so it
+ * belongs to no unit (its output is the unit's input).
  */
 export interface CalibrationUnit {
   readonly index: number;

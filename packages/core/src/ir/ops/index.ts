@@ -11,9 +11,13 @@ import { dropoutOp } from './dropout.js';
 import { flattenOp } from './flatten.js';
 import { globalAvgPoolOp } from './global-avg-pool.js';
 import { inputOp } from './input.js';
+import { layerNormOp } from './layer-norm.js';
 import { normalizeOp } from './normalize.js';
 import { avgPoolOp, maxPoolOp } from './pool2d.js';
+import { positionEmbeddingOp } from './position-embedding.js';
+import { qkvAttentionOp } from './qkv-attention.js';
 import { rescaleOp } from './rescale.js';
+import { reshapeOp } from './reshape.js';
 import { zeroPadOp } from './zero-pad.js';
 
 export type { ActivationAttrs } from './activation.js';
@@ -25,8 +29,12 @@ export type { DepthwiseConv2DAttrs } from './depthwise-conv2d.js';
 export type { DropoutAttrs } from './dropout.js';
 export type { GlobalAvgPoolAttrs } from './global-avg-pool.js';
 export type { InputAttrs } from './input.js';
+export type { LayerNormAttrs } from './layer-norm.js';
 export type { Pool2DAttrs } from './pool2d.js';
+export { ADD_POSITION_EMBEDDING_CLASS, type PositionEmbeddingAttrs } from './position-embedding.js';
+export { QKV_ATTENTION_CLASS, qkvAttention, type QkvAttentionAttrs } from './qkv-attention.js';
 export type { RescaleAttrs } from './rescale.js';
+export type { ReshapeAttrs } from './reshape.js';
 export type { ZeroPadAttrs } from './zero-pad.js';
 export { batchNormTrain } from './batch-norm-train.js';
 
@@ -45,6 +53,7 @@ export function registerOp<A>(def: OpDef<A>): void {
 for (const def of [
   inputOp, conv2dOp, depthwiseConv2dOp, denseOp, batchNormOp, activationOp, addOp,
   maxPoolOp, avgPoolOp, globalAvgPoolOp, flattenOp, dropoutOp, zeroPadOp, rescaleOp, normalizeOp,
+  layerNormOp, reshapeOp, qkvAttentionOp, positionEmbeddingOp,
 ] as const) {
   registerOp(def as OpDef<never>);
 }
