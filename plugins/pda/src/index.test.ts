@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Engine, initBackend, startDefenseRun, type BatchNormAttrs, type GraphNode } from '@qcb/core';
+import { Engine, initBackend, startDefenseRun, type BatchNormAttrs, type CalibrationRun, type GraphModel, type GraphNode } from '@qcb/core';
 import { lac } from '@qcb/defense-lac';
+import { resnetSmall, vit } from '@qcb/models';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
 import pdaModule, { PDA_FAST, bnStatisticsLoss, resolvePdaOptions, unitBall } from './index.js';
@@ -55,6 +56,50 @@ describe('PDA per unit (with LAC)', () => {
     expect(selected.hooks.calibration.unitInputs.taps.map((t) => t.name)).toEqual(['pda']);
     expect(selected.hooks.data.batch.taps.map((t) => t.name)).toEqual(['pda']);
     expect(() => startDefenseRun(engine, { defense: 'test', augmentations: ['nope'], preset: 'fast', options: {}, seed: 0 })).toThrow(/unknown augmentation "nope" \(available: pda\)/);
+  });
+});
+
+describe('PDA on units and models without BatchNorm', () => {
+  async function pdaRun(): Promise<{ run: ReturnType<typeof startDefenseRun>; notes: string[] }> {
+    const notes: string[] = [];
+    const engine = await Engine.create([pdaModule]);
+    const run = startDefenseRun(engine, { defense: 'test', augmentations: ['pda'], preset: 'fast', options: {}, seed: 0, note: (line) => notes.push(line) });
+    return { run, notes };
+  }
+  const calibrationRun = (model: GraphModel): CalibrationRun => ({ model, work: model, defense: 'test', units: model.units(), augmentations: ['pda'], preset: 'fast' });
+
+  it('says which units have no BN and hands their cached inputs on untouched', async () => {
+    const { run, notes } = await pdaRun();
+    const model = vit({ inputShape: [8, 8, 1], patchSize: 4, dim: 8, depth: 1, heads: 2, classes: 4 });
+    const crun = calibrationRun(model);
+    await run.hooks.calibration.runStart.promise(crun);
+    expect(notes).toEqual(['pda: 6 of 6 units have no BatchNorm to match (the model has no BatchNorm); their cached inputs are used as they are']);
+    const unit = model.units()[1];
+    const x = tf.randomNormal([4, 4, 8], 0, 1, 'float32', 1);
+    const out = await run.hooks.calibration.unitInputs.promise([x], { run: crun, unit, runUnit: (input, tap) => model.runUnit(unit, input, { tap }), inputQuant: null });
+    expect(out[0]).toBe(x);
+    expect(x.isDisposed).toBe(false);
+    x.dispose();
+
+    const cnn = resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8] });
+    await run.hooks.calibration.runStart.promise(calibrationRun(cnn));
+    expect(notes[1]).toBe('pda: 1 of 10 units have no BatchNorm to match (logits); their cached inputs are used as they are');
+    model.dispose();
+    cnn.dispose();
+  });
+
+  it('says once that a network without BN leaves the training batches as they are', async () => {
+    const { run, notes } = await pdaRun();
+    const model = vit({ inputShape: [8, 8, 1], patchSize: 4, dim: 8, depth: 1, heads: 2, classes: 4 });
+    for (let step = 0; step < 2; step++) {
+      const x = tf.randomNormal([4, 8, 8, 1], 0, 1, 'float32', step) as tf.Tensor4D;
+      const y = tf.tensor1d([0, 1, 2, 3], 'int32');
+      const out = await run.hooks.data.batch.promise({ x, y }, { consumer: 'test', model, epoch: 0, step, preset: 'fast', options: {} });
+      expect(out.x).toBe(x);
+      tf.dispose([x, y]);
+    }
+    expect(notes).toEqual(['pda: graph "vit" has no BatchNorm to match; training batches are used as they are']);
+    model.dispose();
   });
 });
 

@@ -18,6 +18,14 @@ export const PDA = 'pda';
  */
 export function applyPda(run: DefenseRun): void {
   const options = resolvePdaOptions(run.preset, run.options);
+  // PDA matches BN running statistics: a unit (or a network) without BN has none, so its
+  // inputs stay as they are (the paper omits PDA on such models, Table 3). Said once per run.
+  run.hooks.calibration.runStart.tapPromise(PDA, async (crun) => {
+    const bare = crun.units.filter((u) => !u.nodes.some((n) => crun.work.node(n).op === 'batchNorm')).map((u) => u.head);
+    if (bare.length === 0) return;
+    const which = bare.length === crun.units.length ? 'the model has no BatchNorm' : `${bare.slice(0, 6).join(', ')}${bare.length > 6 ? `, ... (${bare.length - 6} more)` : ''}`;
+    run.note?.(`pda: ${bare.length} of ${crun.units.length} units have no BatchNorm to match (${which}); their cached inputs are used as they are`);
+  });
   run.hooks.calibration.unitInputs.tapPromise(PDA, async (inputs, uctx) => {
     const bns = new Set(uctx.unit.nodes.filter((n) => uctx.run.work.node(n).op === 'batchNorm'));
     if (bns.size === 0) return inputs;
@@ -29,9 +37,14 @@ export function applyPda(run: DefenseRun): void {
     });
   });
   // Images are not quantized: the absolute ball (paper section 5.4), the loss summed over every BN.
+  let batchesNoted = false;
   run.hooks.data.batch.tapPromise(PDA, async (batch, bctx) => {
     const bns = new Set(bctx.model.graph.nodes.filter((n) => n.op === 'batchNorm').map((n) => n.name));
-    if (bns.size === 0) return batch;
+    if (bns.size === 0) {
+      if (!batchesNoted) run.note?.(`pda: graph "${bctx.model.graph.name}" has no BatchNorm to match; training batches are used as they are`);
+      batchesNoted = true;
+      return batch;
+    }
     const x = pdaPerturb(batch.x, (input, tap) => void bctx.model.predict(input, { tap }), bns, unitBall(options, null)) as tf.Tensor4D;
     // The waterfall hands on the new batch; the replaced images are released here.
     batch.x.dispose();

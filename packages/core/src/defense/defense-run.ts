@@ -41,6 +41,8 @@ export interface DefenseRunSettings {
   /** The run's --option overrides; each plugin reads its own keys. */
   readonly options: JsonObject;
   readonly seed: number;
+  /** Prints a one-line remark for the user (the run's progress notes), e.g. what an augmentation skipped and why. */
+  readonly note?: (line: string) => void;
 }
 
 /** One purification run: its settings and its hooks. */
