@@ -1,66 +1,90 @@
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { forwardConvRate } from './conv-rate.js';
 import { fmt } from './timing.js';
-import { trainingStepTime } from './training-step.js';
+import { trainingStepTime, type StepTiming } from './training-step.js';
 import { caseLabel, parsePurifyCases, timePurify, type PurifyTiming } from './purify.js';
+import { torchAvailable, torchStepTime } from './torch-step.js';
 
 /**
  * `pnpm bench`: speed figures measured in one run, printed with their ratios.
- * Options: --batch N (32), --wasm-steps N (10), --cpu-steps N (1; 0 skips the cpu backend),
- * --purify <cases> (purifications timed on the pqbackdoor-w4 fixture under academic-w4a4:
+ * Options: --batch N (32), --threads N (every core: the "all cores" figures), --wasm-steps N
+ * (20, medians), --cpu-steps N (1; 0 skips the cpu backend), --torch-steps N (20; 0 skips
+ * PyTorch, which runs only where python3 imports torch), --purify <cases> (purifications
+ * timed on the pqbackdoor-w4 fixture under academic-w4a4, each on one thread and on all:
  * comma-separated `defense[+augmentation...][@preset]`, `fast` and `paper` meaning LAC + PDA;
- * default fast,paper; '' skips).
+ * default fast; '' skips).
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       batch: { type: 'string', default: '32' },
-      'wasm-steps': { type: 'string', default: '10' },
+      threads: { type: 'string', default: String(availableParallelism()) },
+      'wasm-steps': { type: 'string', default: '20' },
       'cpu-steps': { type: 'string', default: '1' },
-      purify: { type: 'string', default: 'fast,paper' },
+      'torch-steps': { type: 'string', default: '20' },
+      purify: { type: 'string', default: 'fast' },
     },
   });
   const batch = Number(values.batch);
+  const threads = Number(values.threads);
   const wasmSteps = Number(values['wasm-steps']);
   const cpuSteps = Number(values['cpu-steps']);
+  const torchSteps = Number(values['torch-steps']);
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
-  log(`qcb bench - node ${process.version}, batch ${batch}\n`);
-  const rate = await forwardConvRate(batch, 20);
-  log('forward conv2d on wasm, resnet-small shapes:');
+  log(`qcb bench - node ${process.version}, batch ${batch}, ${threads} threads for "all cores", load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  const rate = await forwardConvRate(batch, 50, 5);
+  log('forward conv2d on wasm, resnet-small shapes (median of 50 calls after 5, FLOPs checked against tfjs output shapes):');
   for (const s of rate.shapes) {
     log(`  ${s.node.padEnd(26)} in [${s.input.join('x')}] k [${s.kernel.join('x')}] s${s.strides[0]}  ${fmt(s.seconds * 1e3)} ms  ${fmt(s.gflops)} GFLOP/s`);
   }
   log(`  all convs: ${fmt(rate.gflops)} GFLOP/s\n`);
 
-  const wasm = await trainingStepTime('wasm', batch, wasmSteps, 3);
+  const one = await trainingStepTime('wasm', batch, wasmSteps, 3, 1);
+  const all = threads > 1 ? await trainingStepTime('wasm', batch, wasmSteps, 3, threads) : one;
   const stepFlops = 3 * rate.forwardFlopsPerSample * batch;
-  const effective = stepFlops / wasm.seconds / 1e9;
-  log(`training step, resnet-small (${wasm.params.toLocaleString('en-US')} parameters), batch ${batch}:`);
-  log(`  wasm + qcb kernels   ${fmt(wasm.seconds)} s/step   (loss ${fmt(wasm.loss)})`);
-  log(`  effective rate       ${fmt(effective)} GFLOP/s = 3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward / step time`);
-  log(`  share of forward conv rate  ${fmt((100 * effective) / rate.gflops)}%   (target >= 40%)`);
+  const share = (t: StepTiming): string => `${fmt((100 * stepFlops) / t.seconds / 1e9 / rate.gflops)}% of the one-thread forward conv rate`;
+  log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
+  log(`  wasm, 1 thread             ${fmt(one.seconds)} s/step   ${share(one)}   (loss ${fmt(one.loss)})`);
+  if (threads > 1) {
+    log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);
+    log(`  ${threads} threads / 1 thread      ${fmt(one.seconds / all.seconds)}x faster   (target >= 1.7x on 2 cores)`);
+  }
+  if (torchSteps > 0) {
+    if (!torchAvailable()) {
+      log('  PyTorch: skipped (python3 cannot import torch; on Debian: apt-get install python3-torch)');
+    } else {
+      const t1 = torchStepTime(1, batch, torchSteps, 3);
+      log(`  PyTorch ${t1.torch}, 1 thread   ${fmt(t1.seconds)} s/step   qcb / PyTorch ${fmt(one.seconds / t1.seconds)}`);
+      if (threads > 1) {
+        const tn = torchStepTime(threads, batch, torchSteps, 3);
+        log(`  PyTorch, ${tn.threads} threads        ${fmt(tn.seconds)} s/step   qcb / PyTorch ${fmt(all.seconds / tn.seconds)}   (target <= 1)`);
+      }
+    }
+  }
   if (cpuSteps > 0) {
     process.stderr.write(`timing ${cpuSteps + 1} steps on the cpu backend (about a minute each)...\n`);
     const cpu = await trainingStepTime('cpu', batch, cpuSteps, 1);
-    log(`  cpu backend          ${fmt(cpu.seconds)} s/step   (loss ${fmt(cpu.loss)})`);
-    log(`  wasm speed-up over cpu      ${fmt(cpu.seconds / wasm.seconds)}x   (target >= 50x)`);
+    log(`  cpu backend, 1 thread      ${fmt(cpu.seconds)} s/step   (loss ${fmt(cpu.loss)})`);
+    log(`  wasm speed-up over cpu     ${fmt(cpu.seconds / one.seconds)}x   (target >= 50x)`);
   }
   const cases = parsePurifyCases(values.purify ?? '');
   if (cases.length > 0) {
     const fixture = 'test/fixtures/models/pqbackdoor-w4';
     log(`\npurification runner, academic-w4a4, ${fixture}:`);
     const timings: PurifyTiming[] = [];
-    const found = await timePurify(fixture, cases, (t) => {
+    const counts = threads > 1 ? [1, threads] : [1];
+    const found = await timePurify(fixture, cases, counts, (t) => {
       timings.push(t);
       const d = t.report.defended;
-      log(`  ${caseLabel(t.case).padEnd(24)} ${fmt(t.seconds, 4)} s   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`);
+      log(`  ${caseLabel(t.case).padEnd(24)} ${String(t.threads).padStart(2)} thr  ${fmt(t.seconds, 4)} s   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`);
+      if (t.threads === threads && threads > 1) {
+        const single = timings.find((u) => u.case === t.case && u.threads === 1);
+        if (single) log(`  ${''.padEnd(24)} ${threads} threads / 1 thread ${fmt(single.seconds / t.seconds)}x faster   (target >= 1.7x on 2 cores)`);
+      }
     });
     if (!found) log('  (fixture missing: skipped)');
-    const lacPda = (preset: string): PurifyTiming | undefined => timings.find((t) => t.case.defense === 'lac' && t.case.augmentations.join() === 'pda' && t.case.preset === preset);
-    const fast = lacPda('fast');
-    const paper = lacPda('paper');
-    if (fast && paper) log(`  LAC + PDA paper / fast wall time   ${fmt(paper.seconds / fast.seconds)}x   (fast target <= 300 s)`);
   }
 }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
-import { BUILTIN_MODULES, Engine, loadDataset, loadModel, purify, type Preset, type PurifyReport } from '@qcb/core';
+import { BUILTIN_MODULES, Engine, loadDataset, loadModel, purify, setRunThreads, type Preset, type PurifyReport } from '@qcb/core';
 import { DEFAULT_PLUGINS } from '@qcb/cli';
 
 /** One purification to time: a defense, its augmentations and a preset. */
@@ -14,6 +14,7 @@ export interface PurifyCase {
 
 export interface PurifyTiming {
   readonly case: PurifyCase;
+  readonly threads: number;
   readonly seconds: number;
   readonly report: PurifyReport;
 }
@@ -38,15 +39,20 @@ export function caseLabel(c: PurifyCase): string {
   return `${[c.defense, ...c.augmentations].join(' + ')} (${c.preset})`;
 }
 
-/** Wall time of the purification runner on a fixture under academic-w4a4, one case at a time; null when the fixture is missing. */
-export async function timePurify(fixture: string, cases: readonly PurifyCase[], onCase: (t: PurifyTiming) => void): Promise<boolean> {
+/**
+ * Wall time of the purification runner on a fixture under academic-w4a4, one case at a time,
+ * each with every thread count of `threads` in turn (--threads: 1 puts everything on this
+ * thread, the baselines included); false when the fixture is missing.
+ */
+export async function timePurify(fixture: string, cases: readonly PurifyCase[], threads: readonly number[], onCase: (t: PurifyTiming) => void): Promise<boolean> {
   const dir = join(root, fixture);
   if (!existsSync(dir)) return false;
   const engine = await Engine.create([...BUILTIN_MODULES, ...DEFAULT_PLUGINS]);
   const { model, sidecar } = await loadModel(dir);
   try {
     const data = await loadDataset(sidecar?.dataset ?? 'fashion-mnist');
-    for (const c of cases) {
+    for (const c of cases) for (const n of threads) {
+      setRunThreads(n);
       const started = performance.now();
       const outcome = await purify({
         engine, model, quantizer: 'academic-w4a4', defense: c.defense, augmentations: c.augmentations, preset: c.preset,
@@ -54,7 +60,7 @@ export async function timePurify(fixture: string, cases: readonly PurifyCase[], 
       });
       const seconds = (performance.now() - started) / 1000;
       outcome.dispose();
-      onCase({ case: c, seconds, report: outcome.report });
+      onCase({ case: c, threads: n, seconds, report: outcome.report });
     }
   } finally {
     model.dispose();

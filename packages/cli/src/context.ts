@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUILTIN_MODULES, Engine, QcbError, importPluginModule, readConfigFile } from '@qcb/core';
-import { initBackend, isValidBackendChoice, type BackendInfo } from '@qcb/core';
+import { initBackend, isValidBackendChoice, setRunThreads, type BackendInfo } from '@qcb/core';
 import { DEFAULT_PLUGINS } from './default-plugins.js';
 import type { GlobalOptions } from './options.js';
 
@@ -27,5 +27,14 @@ export async function selectBackend(globals: GlobalOptions): Promise<BackendInfo
   if (!isValidBackendChoice(globals.backend)) {
     throw new QcbError('E_BACKEND', `unknown backend "${globals.backend}" (choose auto, tensorflow, wasm or cpu)`);
   }
+  setRunThreads(parseThreads(globals.threads));
   return initBackend(globals.backend);
+}
+
+/** `--threads N`: a positive integer; absent means every core. */
+function parseThreads(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 1) throw new QcbError('E_USAGE', `--threads must be a positive integer, got "${raw}"`);
+  return n;
 }

@@ -27,6 +27,7 @@ function helpText(): string {
     '',
     'global options:',
     '  --backend auto|tensorflow|wasm|cpu   compute backend (default auto)',
+    '  --threads N                           cores a run uses on wasm or cpu (default: every core)',
     '  --plugin <spec>                       load a plugin package or file (repeatable)',
     '  --config <file>                       JSON config with {"plugins": [...]} (default ./qcb.config.json)',
     '  --verbose                             stack traces on errors',

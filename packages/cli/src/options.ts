@@ -6,6 +6,7 @@ export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 /** Options every command takes. */
 export const GLOBAL_OPTIONS = {
   backend: { type: 'string', default: 'auto' },
+  threads: { type: 'string' },
   plugin: { type: 'string', multiple: true, default: [] },
   config: { type: 'string' },
   verbose: { type: 'boolean', default: false },
@@ -14,6 +15,8 @@ export const GLOBAL_OPTIONS = {
 
 export interface GlobalOptions {
   readonly backend: string;
+  /** --threads N as typed; undefined: every core. */
+  readonly threads?: string;
   readonly plugin: string[];
   readonly config?: string;
   readonly verbose: boolean;
@@ -45,6 +48,7 @@ export function parseCommandArgs(argv: readonly string[], options: OptionSpec): 
 export function globalsOf(p: Parsed): GlobalOptions {
   return {
     backend: p.values['backend'] as string,
+    threads: p.values['threads'] as string | undefined,
     plugin: p.values['plugin'] as string[],
     config: p.values['config'] as string | undefined,
     verbose: p.values['verbose'] as boolean,

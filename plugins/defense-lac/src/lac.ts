@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, cacheUnitInputs, cacheUnitTargets, cloneGraph, coarsestStep, mulberry32, unitOutputQuantizer, weightParamOf, withOverrides,
+  Adam, GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitTargets, cloneGraph, coarsestStep, mulberry32, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
   type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
 import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
 import { shiftChannels } from './channel-shift.js';
+import { ParallelUnit } from './parallel-unit.js';
 
 export interface LacConfig {
   /** The distance D of the reconstruction term (squared Euclidean by default). */
@@ -41,11 +42,15 @@ function shiftRadius(o: LacOptions, inputQuant: QuantParams | null | undefined):
  * frozen grid with a straight-through estimator) so that the unit's output on its cached
  * quantized inputs matches the full-precision targets. Returns the steps run and losses.
  * With a channel shift, each training batch gets fresh shifts and the offsets are scored on
- * one fixed shifted copy of the cache.
+ * one fixed shifted copy of the cache. With a StepPool (--threads), each batch's gradient and
+ * the cache's score are computed by the pool's workers, a shard each (parallel-unit.ts),
+ * where the step is the plain reconstruction: no channel shift, the default distance and no
+ * loss term added by a plugin.
  */
-function correctUnit(
+async function correctUnit(
   ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, inputs: tf.Tensor, targets: tf.Tensor, o: LacOptions, config: LacConfig, index: number, shift: number,
-): { steps: number; initialLoss: number; finalLoss: number } {
+  pool: StepPool | null,
+): Promise<{ steps: number; initialLoss: number; finalLoss: number }> {
   const head = work.model.node(unit.head);
   const weight = head.params[weightParamOf(head)!];
   const alpha = tf.tidy(() => tf.variable(tf.zerosLike(weight), true));
@@ -61,6 +66,9 @@ function correctUnit(
   const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
   const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
   const hooks = ctx.hooks;
+  const parallel = pool && !shift && !config.distance && hooks.loss.terms.taps.length === 0
+    ? await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: o.quantizeOutput, scoreBatch: 256 })
+    : null;
   // Reconstruction loss over the whole cache, in chunks (reported before and after).
   const cacheLoss = (t: NodeTransform): number => {
     let sum = 0;
@@ -70,7 +78,7 @@ function correctUnit(
     }
     return sum / count;
   };
-  const initialLoss = cacheLoss(transform);
+  const initialLoss = parallel ? await parallel.score() : cacheLoss(transform);
   // The best offset so far by the whole-cache reconstruction (alpha = 0 is nearest rounding).
   const best = tf.tidy(() => tf.variable(tf.zerosLike(weight), false));
   let bestLoss = initialLoss;
@@ -80,25 +88,34 @@ function correctUnit(
   ctx.progress.stage(`unit ${index + 1}/${run.units.length} ${unit.head}`, o.iterations);
   try {
     for (let it = 0; it < o.iterations; it++) {
-      const idx = tf.tensor1d(Array.from({ length: o.batchSize }, () => Math.floor(rng() * count)), 'int32');
-      const loss = tf.tidy(() => {
-        const x = shift ? shiftChannels(tf.gather(inputs, idx), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : tf.gather(inputs, idx);
-        const y = tf.gather(targets, idx);
-        const { value, grads } = tf.variableGrads(() => {
-          const out = forward(x, transform);
-          const terms: LossTerm[] = hooks.loss.terms.call([{ name: termName, value: distance(out, y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
-          return terms.map((t) => tf.mul(t.value, t.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
-        }, [alpha]);
-        optimizer.step([grads[alpha.name]], lr);
-        return value.dataSync()[0];
-      });
-      idx.dispose();
+      const rows = Array.from({ length: o.batchSize }, () => Math.floor(rng() * count));
+      let loss: number;
+      if (parallel) {
+        const shared = await parallel.gradient(rows);
+        tf.tidy(() => optimizer.step([shared.grad], lr));
+        shared.grad.dispose();
+        loss = shared.loss;
+      } else {
+        const idx = tf.tensor1d(rows, 'int32');
+        loss = tf.tidy(() => {
+          const x = shift ? shiftChannels(tf.gather(inputs, idx), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : tf.gather(inputs, idx);
+          const y = tf.gather(targets, idx);
+          const { value, grads } = tf.variableGrads(() => {
+            const out = forward(x, transform);
+            const terms: LossTerm[] = hooks.loss.terms.call([{ name: termName, value: distance(out, y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
+            return terms.map((t) => tf.mul(t.value, t.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
+          }, [alpha]);
+          optimizer.step([grads[alpha.name]], lr);
+          return value.dataSync()[0];
+        });
+        idx.dispose();
+      }
       steps++;
       lastLoss = loss;
       hooks.calibration.step.call({ unit, step: it + 1, total: o.iterations, loss });
       ctx.progress.step(it + 1, `loss ${loss.toPrecision(4)} best ${bestLoss.toPrecision(4)}`);
       if ((it + 1) % o.evalEvery === 0 || it + 1 === o.iterations) {
-        const scored = cacheLoss(transform);
+        const scored = parallel ? await parallel.score() : cacheLoss(transform);
         if (scored < bestLoss) {
           bestLoss = scored;
           best.assign(alpha);
@@ -152,23 +169,29 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
       const hooks = ctx.hooks;
       const run: CalibrationRun = { model: fp, work: workModel, defense: 'lac', units, augmentations: ctx.augmentations, preset: ctx.preset, options: ctx.options };
       await hooks.calibration.runStart.promise(run);
-      for (let i = resumed?.done ?? 0; i < units.length; i++) {
-        const unit = units[i];
-        const nearest = unitTransform(work, unit.head, null);
-        const uctx: UnitContext = { run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }), inputQuant: work.parts.activations.get(unit.head) ?? null };
-        await hooks.calibration.unitStart.promise(uctx);
-        const targets = cacheUnitTargets(fp, unit, ctx.batches);
-        const inputs = await hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches), uctx);
-        const x = tf.concat(inputs);
-        const y = tf.concat(targets);
-        tf.dispose([...inputs, ...targets]);
-        try {
-          const report = correctUnit(ctx, run, work, unit, x, y, o, config, i, shiftRadius(o, uctx.inputQuant));
-          await hooks.calibration.unitDone.promise(uctx, report);
-        } finally {
-          tf.dispose([x, y]);
+      // With --threads N > 1, N workers share each unit's training steps (parallel-unit.ts).
+      const pool = await StepPool.start(runThreads());
+      try {
+        for (let i = resumed?.done ?? 0; i < units.length; i++) {
+          const unit = units[i];
+          const nearest = unitTransform(work, unit.head, null);
+          const uctx: UnitContext = { run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }), inputQuant: work.parts.activations.get(unit.head) ?? null };
+          await hooks.calibration.unitStart.promise(uctx);
+          const targets = cacheUnitTargets(fp, unit, ctx.batches);
+          const inputs = await hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches), uctx);
+          const x = tf.concat(inputs);
+          const y = tf.concat(targets);
+          tf.dispose([...inputs, ...targets]);
+          try {
+            const report = await correctUnit(ctx, run, work, unit, x, y, o, config, i, shiftRadius(o, uctx.inputQuant), pool);
+            await hooks.calibration.unitDone.promise(uctx, report);
+          } finally {
+            tf.dispose([x, y]);
+          }
+          await ctx.checkpoint.save(i + 1, workModel);
         }
-        await ctx.checkpoint.save(i + 1, workModel);
+      } finally {
+        await pool?.close();
       }
       await hooks.calibration.runDone.promise(run);
       return new QuantizedModel({ ...q.parts, model: workModel, weightsOnGrid: true });

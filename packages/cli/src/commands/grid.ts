@@ -25,6 +25,7 @@ function purifyArgs(cell: GridCell, out: string, g: GlobalOptions): string[] {
   for (const [k, v] of Object.entries(cell.options)) args.push('--option', `${k}=${v}`);
   if (cell.data !== null) args.push('--data', cell.data);
   args.push('--out', out, '--json', '--backend', g.backend);
+  if (g.threads !== undefined) args.push('--threads', g.threads);
   for (const p of g.plugin) args.push('--plugin', p);
   if (g.config !== undefined) args.push('--config', g.config);
   if (g.verbose) args.push('--verbose');
@@ -97,6 +98,8 @@ export const gridCommand: Command = {
     const specFile = resolve(io.cwd, shown);
     const dbFile = resolve(io.cwd, requireString(args, 'db'));
     const lanes = numberOption(args, 'lanes', availableParallelism(), { integer: true, min: 1 });
+    // The lanes share the cores: each cell gets its part unless --threads says otherwise.
+    const cellGlobals = { ...globals, threads: globals.threads ?? String(Math.max(1, Math.floor(availableParallelism() / lanes))) };
     const keep = typeof args.values['keep'] === 'string' ? resolve(io.cwd, args.values['keep']) : null;
     const json = args.values['json'] === true;
 
@@ -126,7 +129,7 @@ export const gridCommand: Command = {
           let ended = false;
           try {
             const report = purifyReportFrom(await runJsonChild({
-              script: BIN, args: purifyArgs(cell, out, globals), cwd: io.cwd, signal,
+              script: BIN, args: purifyArgs(cell, out, cellGlobals), cwd: io.cwd, signal,
               onStderrLine: (line) => io.err(`[${cell.label}] ${line}\n`),
             }));
             ended = true;

@@ -12,6 +12,7 @@ import type { DefenseProgress, Preset } from '../defense-plugin.js';
 import { quantizeModel } from '../../quant/quantize-model.js';
 import type { QuantizedModel } from '../../quant/quantized-model.js';
 import { resolveQuantizer } from '../../quant/quantizer-plugin.js';
+import { runThreads } from '../../parallel/threads.js';
 import { startBaselineJob, type BaselineJob } from './baseline-job.js';
 import { evaluateBaselines, evaluateWithProgress, type Baselines } from './baselines.js';
 import { NO_CHECKPOINT, defenseCheckpointAt } from './checkpoint-folder.js';
@@ -50,7 +51,7 @@ export interface PurifyRequest {
   readonly out?: string;
   /** The checkpoint folder, default `<out>.checkpoint` (none without `out`); removed once the result is written. */
   readonly checkpointDir?: string;
-  /** Evaluate the two baselines on a worker thread beside the defense where that helps (default true). */
+  /** Evaluate the two baselines on a worker thread beside the defense where that helps (default: with --threads above 1). */
   readonly baselineWorker?: boolean;
   /** One-line notes (e.g. where the baselines run). */
   readonly log?: (line: string) => void;
@@ -115,7 +116,7 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
       engine: r.engine, fp: r.model, quantized, profile, defense: r.defense, train: r.data.train, normalization, augmentation: r.data.augmentation,
       share, samples, augmentations, preset, options, seed, progress: r.progress, checkpoint,
     });
-    background = r.baselineWorker === false ? null : await startBaselineJob(r.model, quantized, set);
+    background = (r.baselineWorker ?? runThreads() > 1) ? await startBaselineJob(r.model, quantized, set) : null;
     if (background) r.log?.('evaluating the fp and the quantized model on a worker thread, beside the defense');
     const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(evaluateBaselines(r.model, quantized, set, r.progress));
     const purified = await defendedModel(r, definition.operatesOn, await definition.run(prepared.ctx), profile, calibration, owned);

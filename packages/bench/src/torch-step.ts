@@ -1,0 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('../torch/resnet_small_step.py', import.meta.url));
+
+export interface TorchStep {
+  readonly threads: number;
+  readonly seconds: number;
+  readonly torch: string;
+}
+
+/** Whether python3 can import torch (Debian's python3-torch); the bench skips PyTorch otherwise. */
+export function torchAvailable(): boolean {
+  return spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+}
+
+/** PyTorch's median resnet-small training step on `threads` threads (torch/resnet_small_step.py). */
+export function torchStepTime(threads: number, batch: number, steps: number, warmup: number): TorchStep {
+  const r = spawnSync('python3', [SCRIPT, '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 ${SCRIPT} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchStep;
+}

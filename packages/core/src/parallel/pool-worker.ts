@@ -1,0 +1,48 @@
+import '../tfjs-setup.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { initBackend, type BackendChoice } from '../runtime/backend.js';
+import type { ParallelTask, ParallelTaskFactory, WorkerReply, WorkerRequest } from './task.js';
+
+// Worker entry of a StepPool: its own tfjs engine on the parent's backend (one thread each),
+// one task at a time, requests answered in order.
+const { backend, index, count } = workerData as { backend: BackendChoice; index: number; count: number };
+let task: ParallelTask | null = null;
+let gradient: Float32Array = new Float32Array(0);
+const ready = initBackend(backend);
+
+async function answer(req: WorkerRequest): Promise<unknown> {
+  await ready;
+  switch (req.type) {
+    case 'setup': {
+      task?.dispose();
+      task = null;
+      const module = (await import(req.task.url)) as Record<string, ParallelTaskFactory>;
+      const factory = module[req.task.exportName];
+      if (typeof factory !== 'function') throw new Error(`${req.task.url} exports no task factory "${req.task.exportName}"`);
+      gradient = new Float32Array(req.gradient);
+      task = await factory(req.init, { index, count });
+      return null;
+    }
+    case 'call':
+      if (!task) throw new Error('the pool worker has no task');
+      return task.call(req.kind, req.payload, gradient);
+    case 'dispose':
+      task?.dispose();
+      task = null;
+      return null;
+  }
+}
+
+// Requests arrive one at a time (the pool awaits every reply), so a chain keeps them in order.
+let chain: Promise<void> = Promise.resolve();
+parentPort?.on('message', (req: WorkerRequest) => {
+  chain = chain.then(async () => {
+    let reply: WorkerReply;
+    try {
+      reply = { ok: true, result: await answer(req) };
+    } catch (e) {
+      reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
+    }
+    parentPort?.postMessage(reply);
+  });
+});

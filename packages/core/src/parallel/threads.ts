@@ -1,0 +1,20 @@
+import { availableParallelism } from 'node:os';
+import { QcbError } from '../errors.js';
+
+let configured = 1;
+
+/**
+ * Threads a run may use for its training steps, evaluations and calibration (`--threads N`).
+ * Process-wide like the tfjs backend itself; 1 (everything on the calling thread) until set.
+ */
+export function runThreads(): number {
+  return configured;
+}
+
+/** Sets the run's thread count; `undefined` means every core of the machine. */
+export function setRunThreads(threads: number | undefined): number {
+  const n = threads ?? availableParallelism();
+  if (!Number.isInteger(n) || n < 1) throw new QcbError('E_USAGE', `--threads must be a positive integer, got ${String(threads)}`);
+  configured = n;
+  return n;
+}
