@@ -9,14 +9,19 @@ export interface TorchStep {
   readonly torch: string;
 }
 
-/** Whether python3 can import torch (Debian's python3-torch); the bench skips PyTorch otherwise. */
+/** The first of $QCB_PYTHON, python3 on the PATH and Debian's /usr/bin/python3 that imports torch. */
+const PYTHON = [process.env['QCB_PYTHON'], 'python3', '/usr/bin/python3']
+  .filter((p): p is string => Boolean(p))
+  .find((p) => spawnSync(p, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+
+/** Whether some python3 imports torch (Debian's python3-torch); the bench skips PyTorch otherwise. */
 export function torchAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  return PYTHON !== undefined;
 }
 
 /** PyTorch's median resnet-small training step on `threads` threads (torch/resnet_small_step.py). */
 export function torchStepTime(threads: number, batch: number, steps: number, warmup: number): TorchStep {
-  const r = spawnSync('python3', [SCRIPT, '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`python3 ${SCRIPT} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+  const r = spawnSync(PYTHON ?? 'python3', [SCRIPT, '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${PYTHON} ${SCRIPT} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchStep;
 }
