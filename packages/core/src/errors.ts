@@ -11,7 +11,8 @@ export type KnownQcbErrorCode =
   | 'E_BACKEND'
   | 'E_USAGE'
   | 'E_DATA'
-  | 'E_IO';
+  | 'E_IO'
+  | 'E_MEMORY';
 
 // `string & {}` keeps editor completion for the known codes while allowing others.
 export type QcbErrorCode = KnownQcbErrorCode | (string & {});

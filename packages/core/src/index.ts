@@ -23,6 +23,7 @@ export * from './kernel/plugin-loader.js';
 export * from './kernel/plugin-options.js';
 export * from './train/classification-step.js';
 export * from './runtime/backend.js';
+export * from './runtime/memory/index.js';
 export * from './parallel/index.js';
 export * from './data/index.js';
 export * from './util/progress.js';

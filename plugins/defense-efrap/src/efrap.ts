@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QuantizedModel, cacheUnitInputs, cacheUnitTargets, cloneGraph,
+  GraphModel, QuantizedModel, cacheUnitInputs, cacheUnitTargets, cloneGraph, planUnitCache,
   type CalibrationRun, type DefenseContext, type DefenseDefinition, type UnitContext,
 } from '@qcb/core';
 import { learnUnitRounding } from './learn-unit.js';
@@ -21,8 +21,11 @@ async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: Qu
       // A head the profile leaves in full precision has no grid to round on.
       await ctx.hooks.calibration.unitDone.promise(uctx, { steps: 0 });
     } else {
-      const targets = cacheUnitTargets(fp, unit, ctx.batches);
-      const inputs = await ctx.hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches), uctx);
+      const available = ctx.batches.reduce((n, b) => n + b.shape[0], 0);
+      const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${run.units.length}` });
+      if (cache.note) ctx.progress.note?.(cache.note);
+      const targets = cacheUnitTargets(fp, unit, ctx.batches, cache);
+      const inputs = await ctx.hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches, cache), uctx);
       const x = tf.concat(inputs);
       const y = tf.concat(targets);
       tf.dispose([...inputs, ...targets]);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitTargets, cloneGraph, coarsestStep, mulberry32, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
+  Adam, GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitTargets, cloneGraph, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
   type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
@@ -49,7 +49,7 @@ function shiftRadius(o: LacOptions, inputQuant: QuantParams | null | undefined):
  */
 async function correctUnit(
   ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, inputs: tf.Tensor, targets: tf.Tensor, o: LacOptions, config: LacConfig, index: number, shift: number,
-  pool: StepPool | null,
+  scoreBatch: number, pool: StepPool | null,
 ): Promise<{ steps: number; initialLoss: number; finalLoss: number }> {
   const head = work.model.node(unit.head);
   const weight = head.params[weightParamOf(head)!];
@@ -67,13 +67,13 @@ async function correctUnit(
   const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
   const hooks = ctx.hooks;
   const parallel = pool && !shift && !config.distance && hooks.loss.terms.taps.length === 0
-    ? await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: o.quantizeOutput, scoreBatch: 256 })
+    ? await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: o.quantizeOutput, scoreBatch })
     : null;
-  // Reconstruction loss over the whole cache, in chunks (reported before and after).
+  // Reconstruction loss over the whole cache, in chunks that fit memory (reported before and after).
   const cacheLoss = (t: NodeTransform): number => {
     let sum = 0;
-    for (let start = 0; start < count; start += 256) {
-      const size = Math.min(256, count - start);
+    for (let start = 0; start < count; start += scoreBatch) {
+      const size = Math.min(scoreBatch, count - start);
       sum += size * tf.tidy(() => distance(forward(tf.slice(scoredInputs, start, size), t), tf.slice(targets, start, size)).dataSync()[0]);
     }
     return sum / count;
@@ -177,13 +177,17 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
           const nearest = unitTransform(work, unit.head, null);
           const uctx: UnitContext = { run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }), inputQuant: work.parts.activations.get(unit.head) ?? null };
           await hooks.calibration.unitStart.promise(uctx);
-          const targets = cacheUnitTargets(fp, unit, ctx.batches);
-          const inputs = await hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches), uctx);
+          // As many defender samples as fit the memory budget beside the unit's passes (all of them, unless the model is large).
+          const available = ctx.batches.reduce((n, b) => n + b.shape[0], 0);
+          const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${units.length}` });
+          if (cache.note) ctx.progress.note?.(cache.note);
+          const targets = cacheUnitTargets(fp, unit, ctx.batches, cache);
+          const inputs = await hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches, cache), uctx);
           const x = tf.concat(inputs);
           const y = tf.concat(targets);
           tf.dispose([...inputs, ...targets]);
           try {
-            const report = await correctUnit(ctx, run, work, unit, x, y, o, config, i, shiftRadius(o, uctx.inputQuant), pool);
+            const report = await correctUnit(ctx, run, work, unit, x, y, o, config, i, shiftRadius(o, uctx.inputQuant), cache.unitBatch, pool);
             await hooks.calibration.unitDone.promise(uctx, report);
           } finally {
             tf.dispose([x, y]);

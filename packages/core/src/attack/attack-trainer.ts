@@ -12,6 +12,8 @@ import { fit, type StepContext } from '../train/fit.js';
 import { createOptimizer, type OptimizerSpec, type SlotState } from '../train/optimizers/index.js';
 import { lrSchedule, type ScheduleSpec } from '../train/schedules.js';
 import { variableKeys } from '../train/train-classifier.js';
+import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.js';
+import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
 import { attackBatches, type ComposeBatch } from './attack-batches.js';
 
 /** One training phase of an attack (PQBackdoor has two, the others one). */
@@ -74,6 +76,9 @@ export class AttackTrainer {
 
   async runPhase(phase: AttackPhase): Promise<void> {
     if (this.completed.includes(phase.name)) return;
+    // The batch size is the attack's hyperparameter: refused, not changed, when it cannot fit.
+    const plan = trainingPlan(this.model, phase.batchSize);
+    refuseUnfitTraining(plan, "the attack's batchSize option");
     const resuming = this.resume?.state.phase === phase.name ? this.resume : null;
     const { variables, keys } = variableKeys(this.model);
     const optimizer = createOptimizer(phase.optimizer, variables, keys);
@@ -84,7 +89,7 @@ export class AttackTrainer {
     const steps = Math.floor(data.count / phase.batchSize);
     const batchOptions = { batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization, augment: phase.augment, compose: phase.compose };
     try {
-      await fit({
+      await withAllocationGuardAsync({ ...plan, stage: `training (${phase.name})`, batch: phase.batchSize, hint: "lower the attack's batchSize option, or use --backend tensorflow" }, () => fit({
         epochs: phase.epochs,
         startEpoch,
         stepsPerEpoch: steps,
@@ -106,7 +111,7 @@ export class AttackTrainer {
             history: [],
           }, this.sidecar);
         },
-      });
+      }));
     } finally {
       optimizer.dispose();
     }

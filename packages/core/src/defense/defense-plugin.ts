@@ -18,6 +18,8 @@ export interface DefenseProgress {
   stage(label: string, steps: number): void;
   step(done: number, info?: string): void;
   stageDone(info?: string): void;
+  /** A one-line remark on the run, e.g. that a unit caches fewer samples to stay within memory. */
+  note?(line: string): void;
 }
 
 /** What a defense saved to resume from: the model after `done` units (LAC) or epochs (a training defense). */
@@ -51,6 +53,11 @@ export interface DefenseContext {
   readonly augmentation?: AugmentSpec;
   /** Normalised input batches of the defender data, in a fixed order (at most 1,024 images). */
   readonly batches: readonly tf.Tensor4D[];
+  /**
+   * Samples per forward pass of caching and evaluation passes (--batch); undefined: what fits
+   * the backend's memory (runtime/memory). Training batch sizes are the defense's own.
+   */
+  readonly batch?: number;
   /** Augmentation plugins selected with --augment. */
   readonly augmentations: readonly string[];
   readonly preset: Preset;

@@ -1,13 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet, Normalization } from '../data/image-set.js';
 import { QcbError } from '../errors.js';
+import { withAllocationGuard } from '../runtime/memory/allocation-failure.js';
+import type { BatchPlan } from '../runtime/memory/batch-plan.js';
 
 /** A model's forward pass: NHWC input batch to [batch, classes] scores. */
 export type Forward = (x: tf.Tensor4D) => tf.Tensor;
 
 export interface PredictOptions {
-  /** Images per forward pass; default 256. */
+  /** Images per forward pass; default the plan's, else 256. */
   readonly batch?: number;
+  /**
+   * The memory plan the batch comes from (evaluationPlan): its batch is the default, and an
+   * allocation that fails becomes a one-line error naming its model, batch and budget.
+   */
+  readonly plan?: BatchPlan;
   /** Applied to each batch as (x - mean) / std per channel (one value: every channel). */
   readonly normalization?: Normalization;
   /** Called after every batch with the images done so far. */
@@ -23,7 +30,7 @@ function channelValues(values: readonly number[], channels: number, what: string
 
 /** Argmax class of every image of the set, computed in batches. */
 export function predictClasses(forward: Forward, set: ImageSet, options: PredictOptions = {}): Int32Array {
-  const batch = options.batch ?? 256;
+  const batch = options.batch ?? options.plan?.batch ?? 256;
   if (!Number.isInteger(batch) || batch < 1) throw new QcbError('E_USAGE', `batch must be a positive integer, got ${batch}`);
   const [h, w, c] = set.shape;
   const size = h * w * c;
@@ -35,9 +42,11 @@ export function predictClasses(forward: Forward, set: ImageSet, options: Predict
   const std = norm === undefined ? null : channelValues(norm.std, c, 'std');
 
   const out = new Int32Array(set.count);
+  const plan = options.plan;
+  const memory = { model: plan?.model ?? 'the model', stage: plan?.stage ?? 'evaluating', batch, ...(plan ? { budget: plan.budget } : {}) };
   for (let start = 0; start < set.count; start += batch) {
     const n = Math.min(batch, set.count - start);
-    const classes = tf.tidy(() => {
+    const classes = withAllocationGuard(memory, () => tf.tidy(() => {
       let x: tf.Tensor4D = tf.tensor4d(set.images.subarray(start * size, (start + n) * size), [n, h, w, c]);
       if (mean !== null && std !== null) x = tf.div(tf.sub(x, tf.tensor1d(mean)), tf.tensor1d(std));
       const scores = forward(x);
@@ -45,7 +54,7 @@ export function predictClasses(forward: Forward, set: ImageSet, options: Predict
         throw new QcbError('E_USAGE', `the model returned shape [${scores.shape.join(', ')}] for ${n} images; expected [${n}, classes]`);
       }
       return tf.argMax(scores, 1);
-    });
+    }));
     try {
       out.set(classes.dataSync(), start);
     } finally {

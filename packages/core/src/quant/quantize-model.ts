@@ -8,7 +8,10 @@ import { paramsFromRange } from './affine-params.js';
 import { fakeQuant } from './fake-quant.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { gridFor } from './grid.js';
-import { ACTIVATION_MSE_SAMPLES, EmaRange, observeRange } from './observers/index.js';
+import { ACTIVATION_MSE_SAMPLES, EmaRange, observeRange, observeRangeOfParts } from './observers/index.js';
+import { calibrationPass } from './calibration-pass.js';
+import { withAllocationGuard } from '../runtime/memory/allocation-failure.js';
+import { planBatch } from '../runtime/memory/batch-plan.js';
 import type { QuantizerProfile } from './profile.js';
 import { QuantizedModel } from './quantized-model.js';
 import { weightParamOf, withChannelsLast } from './weight-view.js';
@@ -16,6 +19,12 @@ import { weightParamOf, withChannelsLast } from './weight-view.js';
 export interface QuantizeOptions {
   /** The engine's quantizer hooks: observeRanges may adjust every grid. */
   readonly hooks?: EngineHooks['quantizer'];
+  /**
+   * Samples per forward pass of calibration (--batch); default: as many of a calibration
+   * batch as fit the backend's memory. A larger batch is observed in micro-batches, with the
+   * grids of a single pass (calibration-pass.ts).
+   */
+  readonly batch?: number;
 }
 
 /** Bits of a compute node: the first and last stay at 8 when the profile says so. */
@@ -81,21 +90,23 @@ export async function quantizeModel(
     };
     const partial = new QuantizedModel({ model: target, profile: profile.name, foldedBatchNorm: profile.foldBatchNorm, weights, activations: new Map(), weightsOnGrid: false });
     const weightTransform = partial.transform({ activations: false });
+    const observed = new Set(emas.keys());
+    const wanted = Math.max(1, ...calibration.map((b) => b.shape[0]));
+    const plan = planBatch(target, {
+      stage: 'calibrating', wanted, quantizedInputs: observed, quantizedWeights: true, ...(options.batch !== undefined ? { requested: options.batch } : {}),
+    });
     for (const batch of calibration) {
-      tf.tidy(() => {
-        target.predict(batch, {
-          transform: {
-            param: weightTransform.param,
-            inputs: (node, ins) => {
-              if (!emas.has(node.name)) return ins;
-              const bits = bitsFor(node, computeNodes, a.bits, profile.firstLastAt8Bits);
-              const grid = gridFor(bits, a.symmetric, { reduceRange: a.reduceRange });
-              emas.get(node.name)!.update(observeRange(a.observer, ins[0], false, grid, a.symmetric, ACTIVATION_MSE_SAMPLES));
-              return [fakeQuant(ins[0], paramsOf(node, false)), ...ins.slice(1)];
-            },
-          },
-        });
-      });
+      withAllocationGuard(plan, () => calibrationPass(target, batch, {
+        observed,
+        param: weightTransform.param,
+        micro: plan.batch,
+        observe: (node, pieces) => {
+          const bits = bitsFor(node, computeNodes, a.bits, profile.firstLastAt8Bits);
+          const grid = gridFor(bits, a.symmetric, { reduceRange: a.reduceRange });
+          emas.get(node.name)!.update(observeRangeOfParts(a.observer, pieces, false, grid, a.symmetric, ACTIVATION_MSE_SAMPLES));
+          return paramsOf(node, false);
+        },
+      }));
       await new Promise((r) => setImmediate(r));
     }
     for (const node of computeNodes) if (emas.get(node.name)!.range) activations.set(node.name, paramsOf(node, true));

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { QcbError } from '../errors.js';
 import { loadNativeTensorflow, type NativeLoadFailure } from './native-tensorflow.js';
+import { guardWasmMalloc } from './memory/wasm-heap.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -70,6 +71,8 @@ async function tryActivateWasm(): Promise<string | undefined> {
     }
     await tf.ready();
     registerWasmTrainingKernels();
+    // A failed allocation throws instead of corrupting the heap (memory/wasm-heap.ts).
+    guardWasmMalloc();
     return undefined;
   } catch (error) {
     return firstLine(error);

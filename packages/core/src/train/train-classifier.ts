@@ -1,6 +1,9 @@
 import type { Dataset } from '../data/image-set.js';
 import type { GraphModel } from '../ir/graph-model.js';
+import { evaluationPlan } from '../metrics/evaluation-plan.js';
 import { predictClasses } from '../metrics/predict.js';
+import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.js';
+import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
 import { accuracy } from '../metrics/accuracy.js';
 import { epochBatches, stepsPerEpoch } from './epoch-batches.js';
 import { fit, type StepContext } from './fit.js';
@@ -47,6 +50,10 @@ export function variableKeys(model: GraphModel): { variables: ReturnType<GraphMo
 
 /** Supervised training with softmax cross-entropy, test accuracy after each epoch. */
 export async function trainClassifier(model: GraphModel, data: Dataset, config: ClassifierTrainingConfig, options: TrainClassifierOptions = {}): Promise<EpochReport[]> {
+  // The batch size is a hyperparameter: refused, not changed, when it cannot fit.
+  const plan = trainingPlan(model, config.batchSize);
+  refuseUnfitTraining(plan, '--batch-size');
+  const testPlan = evaluationPlan(model);
   const { variables, keys } = variableKeys(model);
   const optimizer = createOptimizer(config.optimizer, variables, keys);
   if (options.resume) optimizer.loadState(options.resume.slots);
@@ -55,7 +62,7 @@ export async function trainClassifier(model: GraphModel, data: Dataset, config: 
   const reports: EpochReport[] = [];
   let started = performance.now();
   try {
-    await fit({
+    await withAllocationGuardAsync({ ...plan, hint: 'lower --batch-size, or use --backend tensorflow' }, () => fit({
       epochs: config.epochs,
       startEpoch: options.resume?.epoch ?? 0,
       stepsPerEpoch: steps,
@@ -65,13 +72,13 @@ export async function trainClassifier(model: GraphModel, data: Dataset, config: 
       loss: (batch) => crossEntropy(model.predict(batch.x, { training: true }), batch.y),
       onStep: (ctx, loss) => options.onStep?.(ctx, steps, loss),
       onEpochEnd: async (epoch, loss) => {
-        const predictions = predictClasses((x) => model.predict(x), data.test, { normalization: data.normalization });
+        const predictions = predictClasses((x) => model.predict(x), data.test, { normalization: data.normalization, plan: testPlan });
         const report = { epoch, loss, testAccuracy: accuracy(predictions, data.test.labels), seconds: (performance.now() - started) / 1000 };
         reports.push(report);
         await options.onEpoch?.(report, optimizer);
         started = performance.now();
       },
-    });
+    }));
   } finally {
     optimizer.dispose();
   }

@@ -1,18 +1,143 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '../../ir/graph-model.js';
+import type { Graph } from '../../ir/graph.js';
 import type { CalibrationUnit } from '../../ir/units.js';
 import { fakeQuant } from '../../quant/fake-quant.js';
 import type { QuantizedModel } from '../../quant/quantized-model.js';
+import { modelActivationBytes, modelShapes } from '../../runtime/memory/activation-bytes.js';
+import { withAllocationGuard } from '../../runtime/memory/allocation-failure.js';
+import { backendBudget, type MemoryBudget } from '../../runtime/memory/backend-budget.js';
+import { describeBudget, planBatch, planBytes, type BatchPlan } from '../../runtime/memory/batch-plan.js';
+import { formatBytes } from '../../runtime/memory/format-bytes.js';
+
+/** Samples per pass through one unit alone when memory allows (scoring the whole cache). */
+export const UNIT_PASS_BATCH = 256;
+
+/**
+ * Copies of a unit's input and target a layer-wise defense holds per cached sample at its
+ * peak: the per-batch pieces and their concatenation, or the concatenation and a moved copy
+ * of the inputs (LAC's channel shift, PDA).
+ */
+const CACHE_COPIES = 2;
+
+/** Share of the budget for the passes that fill the cache and run the unit; the cache holds the rest. */
+const PASS_SHARE = 0.25;
+
+/** How much of the defender's data one unit caches, and in which batches it runs. */
+export interface UnitCachePlan {
+  /** Samples cached: the first `samples` of the defender batches, in their order. */
+  readonly samples: number;
+  /** Samples the defender batches hold. */
+  readonly available: number;
+  /** Samples per forward pass while caching (up to the unit's input, and to its output on the fp path). */
+  readonly batch: number;
+  /** Samples per pass through the unit alone (e.g. a loss over the whole cache). */
+  readonly unitBatch: number;
+  /** Cached input and target bytes per sample. */
+  readonly bytesPerSample: number;
+  readonly budget: MemoryBudget;
+  /** One line for the output when fewer than `available` samples fit; else null. */
+  readonly note: string | null;
+}
+
+export interface UnitCacheOptions {
+  /** Samples per forward pass (--batch); default what fits the budget. */
+  readonly batch?: number;
+  /** Samples per training step on the cache (reserved beside it). */
+  readonly trainBatch?: number;
+  /** Default: the active backend's. */
+  readonly budget?: MemoryBudget;
+  /** Names the unit in the note, e.g. `unit 3/53`. */
+  readonly label?: string;
+}
+
+/** The nodes `names` need, themselves included. */
+function ancestors(graph: Graph, names: readonly string[]): Set<string> {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const seen = new Set<string>();
+  const stack = [...names];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    stack.push(...(byName.get(name)?.inputs ?? []));
+  }
+  return seen;
+}
+
+function valuesOf(shape: readonly number[] | undefined): number {
+  return shape === undefined ? 0 : shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Plans one unit's cache within the backend's memory budget: the batch of the passes that
+ * fill it (up to the unit's input on the quantized path, up to its output on the fp path),
+ * the batch of a pass through the unit, and how many samples fit beside them. When not all
+ * of the defender's samples fit, the unit trains on the first ones that do, and `note` says so.
+ */
+export function planUnitCache(work: QuantizedModel, fp: GraphModel, unit: CalibrationUnit, available: number, o: UnitCacheOptions = {}): UnitCachePlan {
+  const budget = o.budget ?? backendBudget();
+  const requested = o.batch !== undefined ? { requested: o.batch } : {};
+  const quantized = { quantizedInputs: new Set(work.parts.activations.keys()), quantizedWeights: !work.parts.weightsOnGrid };
+  const wanted = Math.max(1, available);
+  // The passes get a share of the budget, the cache the rest.
+  const passes = { ...budget, budgetBytes: Math.floor(budget.budgetBytes * PASS_SHARE) };
+  const toInput = planBatch(work.model, { stage: 'caching the input of', wanted, budget: passes, nodes: ancestors(work.model.graph, [unit.input]), ...quantized, ...requested });
+  const toTarget = planBatch(fp, { stage: 'caching the target of', wanted, budget: passes, nodes: ancestors(fp.graph, [unit.output]), ...requested });
+  const unitNodes = new Set(unit.nodes);
+  const unitPass = planBatch(work.model, { stage: 'reconstructing', wanted: UNIT_PASS_BATCH, budget: passes, nodes: unitNodes, ...quantized, ...requested });
+  const training = o.trainBatch ? modelActivationBytes(work.model, { kind: 'training', nodes: unitNodes, ...quantized }) : null;
+  const reserve = Math.max(
+    planBytes(toInput), planBytes(toTarget), planBytes(unitPass),
+    training ? training.fixed + o.trainBatch! * training.perSample : 0,
+  );
+  const shapes = modelShapes(work.model);
+  const inputValues = unit.input === work.model.graph.input ? valuesOf(work.model.inputShape) : valuesOf(shapes.get(unit.input));
+  const bytesPerSample = 4 * (inputValues + valuesOf(modelShapes(fp).get(unit.output)));
+  const fitting = Math.floor(Math.max(0, budget.budgetBytes - reserve) / (CACHE_COPIES * bytesPerSample));
+  const samples = Math.max(Math.min(1, available), Math.min(available, fitting));
+  const note = samples < available
+    ? `${o.label ?? 'unit'} "${unit.head}": caching ${samples} of ${available} samples (its input and target take ${formatBytes(bytesPerSample)} per sample; ${describeBudget(budget)})`
+    : null;
+  return { samples, available, batch: Math.min(toInput.batch, toTarget.batch), unitBatch: unitPass.batch, bytesPerSample, budget, note };
+}
+
+/** Runs `pass` on the first `samples` of the batches, `batch` at a time; one result per piece. */
+function inPieces(batches: readonly tf.Tensor4D[], o: { samples?: number; batch?: number }, pass: (x: tf.Tensor4D) => tf.Tensor): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
+  let left = o.samples ?? Infinity;
+  try {
+    for (const b of batches) {
+      const size = b.shape[0];
+      const step = Math.max(1, Math.min(o.batch ?? size, size));
+      for (let start = 0; start < size && left > 0; start += step) {
+        const n = Math.min(step, size - start, left);
+        out.push(n === size ? tf.tidy(() => pass(b)) : tf.tidy(() => pass(tf.slice(b, start, n))));
+        left -= n;
+      }
+      if (left <= 0) break;
+    }
+  } catch (e) {
+    tf.dispose(out);
+    throw e;
+  }
+  return out;
+}
+
+function memoryContext(model: GraphModel, stage: string, plan: Partial<Pick<UnitCachePlan, 'batch' | 'budget'>>, unit: CalibrationUnit): Pick<BatchPlan, 'model' | 'stage' | 'batch'> & { budget?: MemoryBudget } {
+  return { model: model.graph.name, stage: `${stage} unit "${unit.head}" of`, batch: plan.batch ?? 0, ...(plan.budget ? { budget: plan.budget } : {}) };
+}
 
 /**
  * The input of a unit as the quantized model feeds it (earlier units already corrected),
- * quantized by the unit's input quantizer, for each defender batch: cached once, so that
- * training and PDA need not run the network again.
+ * quantized by the unit's input quantizer, for the defender batches (the first `samples`,
+ * `batch` at a time: planUnitCache): cached once, so that training and PDA need not run the
+ * network again. One tensor per piece; the caller disposes them.
  */
-export function cacheUnitInputs(work: QuantizedModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[]): tf.Tensor[] {
+export function cacheUnitInputs(work: QuantizedModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[], plan: Partial<Pick<UnitCachePlan, 'samples' | 'batch' | 'budget'>> = {}): tf.Tensor[] {
   const actParams = work.parts.activations.get(unit.head);
   const transform = work.transform();
-  return batches.map((b) => tf.tidy(() => {
+  return withAllocationGuard(memoryContext(work.model, 'caching the input of', plan, unit), () => inPieces(batches, plan, (b) => {
     const [x] = work.model.outputsOf(b, [unit.input], { transform });
     // A copy without an input quantizer: for the first unit x is the batch itself, which the
     // caller disposes with the cache.
@@ -20,7 +145,7 @@ export function cacheUnitInputs(work: QuantizedModel, unit: CalibrationUnit, bat
   }));
 }
 
-/** The full-precision model's output at the unit's last node, on its own fp path. */
-export function cacheUnitTargets(fp: GraphModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[]): tf.Tensor[] {
-  return batches.map((b) => tf.tidy(() => fp.outputsOf(b, [unit.output])[0]));
+/** The full-precision model's output at the unit's last node, on its own fp path (the same samples and pieces as cacheUnitInputs). */
+export function cacheUnitTargets(fp: GraphModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[], plan: Partial<Pick<UnitCachePlan, 'samples' | 'batch' | 'budget'>> = {}): tf.Tensor[] {
+  return withAllocationGuard(memoryContext(fp, 'caching the target of', plan, unit), () => inPieces(batches, plan, (b) => fp.outputsOf(b, [unit.output])[0]));
 }

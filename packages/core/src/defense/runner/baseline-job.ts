@@ -31,7 +31,7 @@ const WORKER = new URL('./baseline-worker.js', import.meta.url);
  * (the native one already uses every core), or where the compiled worker is absent (the
  * sources run under vitest); the caller then evaluates in its own thread.
  */
-export async function startBaselineJob(fp: GraphModel, quantized: QuantizedModel, set: EvaluationSet): Promise<BaselineJob | null> {
+export async function startBaselineJob(fp: GraphModel, quantized: QuantizedModel, set: EvaluationSet, batch?: number): Promise<BaselineJob | null> {
   const backend = tf.getBackend();
   if (backend !== 'wasm' && backend !== 'cpu') return null;
   if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return null;
@@ -43,6 +43,7 @@ export async function startBaselineJob(fp: GraphModel, quantized: QuantizedModel
     weightsOnGrid: quantized.parts.weightsOnGrid,
     backend,
     set,
+    ...(batch !== undefined ? { batch } : {}),
   };
   let worker: Worker;
   try {

@@ -13,6 +13,8 @@ export interface BaselineRequest {
   /** The tfjs backend the caller runs on ('wasm' or 'cpu'). */
   readonly backend: 'wasm' | 'cpu';
   readonly set: EvaluationSet;
+  /** Images per forward pass (--batch); default: what fits the worker's memory. */
+  readonly batch?: number;
 }
 
 export type BaselineReply =

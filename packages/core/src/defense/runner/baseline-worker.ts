@@ -20,7 +20,7 @@ async function replyFor(req: BaselineRequest): Promise<BaselineReply> {
       model: qModel, profile: parsed.profile, foldedBatchNorm: parsed.foldedBatchNorm,
       weights: parsed.weights, activations: parsed.activations, weightsOnGrid: req.weightsOnGrid,
     });
-    return { ok: true, baselines: evaluateBaselines(fp, quantized, req.set) };
+    return { ok: true, baselines: evaluateBaselines(fp, quantized, req.set, undefined, req.batch) };
   } finally {
     fp.dispose();
     qModel.dispose();

@@ -1,4 +1,6 @@
 import type { GraphModel } from '../../ir/graph-model.js';
+import { evaluationPlan } from '../../metrics/evaluation-plan.js';
+import type { BatchPlan } from '../../runtime/memory/batch-plan.js';
 import type { Forward } from '../../metrics/predict.js';
 import type { QuantizedModel } from '../../quant/quantized-model.js';
 import type { DefenseProgress } from '../defense-plugin.js';
@@ -10,18 +12,22 @@ export interface Baselines {
   readonly quantized: EvaluationResult;
 }
 
-/** Evaluates one model with a progress stage of its own. */
-export function evaluateWithProgress(label: string, forward: Forward, set: EvaluationSet, progress?: DefenseProgress): EvaluationResult {
+/** Evaluates one model with a progress stage of its own, in the plan's batches (evaluationPlan). */
+export function evaluateWithProgress(label: string, forward: Forward, set: EvaluationSet, progress?: DefenseProgress, plan?: BatchPlan): EvaluationResult {
   progress?.stage(label, evaluationImages(set));
-  const result = evaluateModel(forward, set, { onBatch: (done) => progress?.step(done) });
+  const result = evaluateModel(forward, set, { ...(plan ? { plan } : {}), onBatch: (done) => progress?.step(done) });
   progress?.stageDone(`BA ${result.ba.toFixed(2)}%${result.asr === null ? '' : `  ASR ${result.asr.toFixed(2)}%`}`);
   return result;
 }
 
-/** BA / ASR of the full-precision model and of its quantized model without defense, in this thread. */
-export function evaluateBaselines(fp: GraphModel, quantized: QuantizedModel, set: EvaluationSet, progress?: DefenseProgress): Baselines {
+/**
+ * BA / ASR of the full-precision model and of its quantized model without defense, in this
+ * thread, each in batches that fit its memory (`batch`: --batch).
+ */
+export function evaluateBaselines(fp: GraphModel, quantized: QuantizedModel, set: EvaluationSet, progress?: DefenseProgress, batch?: number): Baselines {
+  const o = batch !== undefined ? { batch } : {};
   return {
-    fp: evaluateWithProgress('evaluating fp', (x) => fp.predict(x), set, progress),
-    quantized: evaluateWithProgress('evaluating quantized', (x) => quantized.predict(x), set, progress),
+    fp: evaluateWithProgress('evaluating fp', (x) => fp.predict(x), set, progress, evaluationPlan(fp, o)),
+    quantized: evaluateWithProgress('evaluating quantized', (x) => quantized.predict(x), set, progress, evaluationPlan(quantized, o)),
   };
 }

@@ -27,6 +27,8 @@ export interface DefenseContextOptions {
   readonly samples: number;
   /** Batch size of the cached defender batches, default 128. */
   readonly batchSize?: number;
+  /** Samples per forward pass (--batch) of the defense's caching and evaluation passes; default what fits memory. */
+  readonly batch?: number;
   readonly augmentations: readonly string[];
   readonly preset: Preset;
   readonly options: JsonObject;
@@ -55,6 +57,7 @@ export function prepareDefense(o: DefenseContextOptions): PreparedDefense {
   const ctx: DefenseContext = {
     engine: o.engine, fp: o.fp, quantized: o.quantized, profile: o.profile,
     data: defenderSubset(o.train, o.share, 0), normalization: o.normalization, batches,
+    ...(o.batch !== undefined ? { batch: o.batch } : {}),
     ...(o.augmentation ? { augmentation: o.augmentation } : {}),
     augmentations: run.augmentations, preset: o.preset, options: o.options, seed: o.seed,
     progress: o.progress ?? SILENT,

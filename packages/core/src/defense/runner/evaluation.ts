@@ -3,6 +3,8 @@ import type { QcbSidecar } from '../../io/folder/index.js';
 import type { Engine } from '../../kernel/engine.js';
 import { evaluateClassifier } from '../../metrics/evaluate.js';
 import type { Forward } from '../../metrics/predict.js';
+import { EVALUATION_BATCH } from '../../metrics/evaluation-plan.js';
+import type { BatchPlan } from '../../runtime/memory/batch-plan.js';
 import { createTrigger } from '../../triggers/parse-trigger.js';
 import { poisonedView } from '../../triggers/poisoned-view.js';
 
@@ -31,9 +33,13 @@ export function evaluationSet(engine: Engine, test: ImageSet, sidecar: QcbSideca
   return { test, poisoned, target, normalization };
 }
 
-/** BA on the clean test set and, with a trigger, ASR; `onBatch` counts the images of both passes. */
-export function evaluateModel(forward: Forward, set: EvaluationSet, o: { batch?: number; onBatch?: (done: number, total: number) => void } = {}): EvaluationResult {
-  const r = evaluateClassifier(forward, set.test, set.poisoned, set.target, { batch: o.batch ?? 256, normalization: set.normalization, onBatch: o.onBatch });
+/**
+ * BA on the clean test set and, with a trigger, ASR; `onBatch` counts the images of both
+ * passes. The batch: `batch`, else the plan's (evaluationPlan), else 256.
+ */
+export function evaluateModel(forward: Forward, set: EvaluationSet, o: { batch?: number; plan?: BatchPlan; onBatch?: (done: number, total: number) => void } = {}): EvaluationResult {
+  const batch = o.batch ?? o.plan?.batch ?? EVALUATION_BATCH;
+  const r = evaluateClassifier(forward, set.test, set.poisoned, set.target, { batch, ...(o.plan ? { plan: o.plan } : {}), normalization: set.normalization, onBatch: o.onBatch });
   return { ba: r.ba, asr: r.asr, n: r.n };
 }
 

@@ -12,6 +12,8 @@ import type { DefenseProgress, Preset } from '../defense-plugin.js';
 import { quantizeModel } from '../../quant/quantize-model.js';
 import type { QuantizedModel } from '../../quant/quantized-model.js';
 import { resolveQuantizer } from '../../quant/quantizer-plugin.js';
+import { evaluationPlan } from '../../metrics/evaluation-plan.js';
+import { describeBatchPlan } from '../../runtime/memory/batch-plan.js';
 import { runThreads } from '../../parallel/threads.js';
 import { startBaselineJob, type BaselineJob } from './baseline-job.js';
 import { evaluateBaselines, evaluateWithProgress, type Baselines } from './baselines.js';
@@ -55,6 +57,11 @@ export interface PurifyRequest {
   readonly baselineWorker?: boolean;
   /** One-line notes (e.g. where the baselines run). */
   readonly log?: (line: string) => void;
+  /**
+   * Samples per forward pass of calibration, evaluation and the defense's caches (--batch);
+   * default: what fits the backend's memory (runtime/memory). Results do not depend on it.
+   */
+  readonly batch?: number;
 }
 
 export interface PurifyOutcome {
@@ -109,18 +116,21 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
   let outcome: PurifyOutcome | null = null;
   let background: BaselineJob | null = null;
   try {
-    const quantized = await quantizeModel(r.model, profile, calibration, { hooks: r.engine.hooks.quantizer });
+    const batch = r.batch !== undefined ? { batch: r.batch } : {};
+    const quantized = await quantizeModel(r.model, profile, calibration, { hooks: r.engine.hooks.quantizer, ...batch });
     if (quantized.model !== r.model) owned.push(quantized.model);
+    const evaluation = evaluationPlan(quantized, batch);
+    if (evaluation.limited) r.log?.(describeBatchPlan(evaluation));
     // The selected augmentations are applied here, so that a bad option value fails before any evaluation.
     prepared = prepareDefense({
       engine: r.engine, fp: r.model, quantized, profile, defense: r.defense, train: r.data.train, normalization, augmentation: r.data.augmentation,
-      share, samples, augmentations, preset, options, seed, progress: r.progress, checkpoint,
+      share, samples, augmentations, preset, options, seed, progress: r.progress, checkpoint, ...batch,
     });
-    background = (r.baselineWorker ?? runThreads() > 1) ? await startBaselineJob(r.model, quantized, set) : null;
+    background = (r.baselineWorker ?? runThreads() > 1) ? await startBaselineJob(r.model, quantized, set, r.batch) : null;
     if (background) r.log?.('evaluating the fp and the quantized model on a worker thread, beside the defense');
-    const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(evaluateBaselines(r.model, quantized, set, r.progress));
+    const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(evaluateBaselines(r.model, quantized, set, r.progress, r.batch));
     const purified = await defendedModel(r, definition.operatesOn, await definition.run(prepared.ctx), profile, calibration, owned);
-    const defended = evaluateWithProgress('evaluating defended', (x) => purified.predict(x), set, r.progress);
+    const defended = evaluateWithProgress('evaluating defended', (x) => purified.predict(x), set, r.progress, evaluationPlan(purified, batch));
     const { fp, quantized: undefended } = await baselines;
     if (r.out !== undefined) await saveQuantizedModel(r.out, purified, r.sidecar ?? null);
     if (checkpointDir !== undefined) await rm(checkpointDir, { recursive: true, force: true });
@@ -151,7 +161,7 @@ async function defendedModel(
       throw new QcbError('E_PLUGIN', `defense "${r.defense}" works on the quantized model but returned a full-precision one`);
     }
     if (result !== r.model) owned.push(result);
-    const q = await quantizeModel(result, profile, calibration, { hooks: r.engine.hooks.quantizer });
+    const q = await quantizeModel(result, profile, calibration, { hooks: r.engine.hooks.quantizer, ...(r.batch !== undefined ? { batch: r.batch } : {}) });
     if (q.model !== result) owned.push(q.model);
     return q;
   }

@@ -6,6 +6,7 @@ import { epochBatches, stepsPerEpoch, type EpochBatchOptions } from '../../train
 import { createOptimizer } from '../../train/optimizers/index.js';
 import { lrSchedule } from '../../train/schedules.js';
 import { variableKeys } from '../../train/train-classifier.js';
+import { refuseUnfitTraining, trainingFits, trainingPlan } from '../../runtime/memory/training-plan.js';
 import { resolveBatchSize } from './batch-size.js';
 import { batchStep } from './batch-step.js';
 import { EpochMeans } from './epoch-means.js';
@@ -25,6 +26,21 @@ function checkSpec(model: GraphModel, spec: DefenseTrainingSpec, count: number):
 }
 
 /**
+ * The phase's batch size: the preset's or the user's when set (refused with a one-line error
+ * when it cannot fit memory: it is a hyperparameter), else the input-size default, lowered to
+ * what fits with a note.
+ */
+function fittingBatchSize(ctx: TrainingDefenseContext, model: GraphModel, spec: DefenseTrainingSpec, count: number): number {
+  const size = resolveBatchSize(spec.batchSize, count, model.inputShape);
+  const plan = trainingPlan(model, size);
+  if (trainingFits(plan)) return size;
+  if (spec.batchSize && spec.batchSize > 0) refuseUnfitTraining(plan, `${spec.defense}'s batchSize option`);
+  if (!plan.fits) refuseUnfitTraining(plan);
+  ctx.progress.note?.(`${spec.defense}: training in batches of ${plan.batch} (the default ${size} does not fit the ${plan.budget.kind} budget)`);
+  return plan.batch;
+}
+
+/**
  * Trains `model` (a copy the defense owns, never ctx.fp) for one phase of a training
  * defense on the defender's labelled share. Every batch: the dataset's augmentation, the
  * run's `data.batch` waterfall (PDA moves the images there), then one step (SGD or Adam
@@ -37,7 +53,7 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
   const data = spec.data ?? ctx.data;
   checkSpec(model, spec, data.count);
   const resume = spec.resume?.phase === spec.phase ? spec.resume : null;
-  const batchSize = resolveBatchSize(spec.batchSize, data.count, model.inputShape);
+  const batchSize = fittingBatchSize(ctx, model, spec, data.count);
   const augment = spec.augment === undefined ? ctx.augmentation : spec.augment;
   const batchOptions: EpochBatchOptions = { batchSize, seed: spec.seed ?? ctx.seed, normalization: ctx.normalization, ...(augment ? { augment } : {}) };
   const steps = stepsPerEpoch(data.count, batchOptions);

@@ -16,3 +16,12 @@ export function minMaxRange(x: tf.Tensor, perChannel: boolean): Range {
   tf.dispose([min, max]);
   return range;
 }
+
+/** The range of several tensors together: the least min and the greatest max per channel. */
+export function combineRanges(ranges: readonly Range[]): Range {
+  if (ranges.length === 1) return ranges[0];
+  return {
+    min: ranges[0].min.map((_, c) => Math.min(...ranges.map((r) => r.min[c]))),
+    max: ranges[0].max.map((_, c) => Math.max(...ranges.map((r) => r.max[c]))),
+  };
+}
