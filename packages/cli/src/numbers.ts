@@ -15,3 +15,11 @@ export function numberOption(p: Parsed, name: string, fallback: number, check: {
   }
   return v;
 }
+
+/**
+ * --batch: samples per forward pass of evaluation, calibration and the defenses' caches
+ * (results do not depend on it); undefined lets qcb choose what fits the backend's memory.
+ */
+export function batchOption(p: Parsed): number | undefined {
+  return p.values['batch'] === undefined ? undefined : numberOption(p, 'batch', 0, { min: 1, integer: true });
+}

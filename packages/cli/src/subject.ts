@@ -5,6 +5,7 @@ import {
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Parsed } from './options.js';
 import { requireString } from './options.js';
+import { batchOption } from './numbers.js';
 import { quantizeWithProfile } from './quantize-on-the-fly.js';
 
 /** --model's folder with its dataset (--data, else qcb.json's, else fashion-mnist); nothing quantized yet. */
@@ -56,7 +57,7 @@ export async function loadSubject(args: Parsed, engine: Engine, cwd: string, cal
       throw new QcbError('E_USAGE', `${dir} is already quantized (${quantized.parts.profile}); drop --quantizer or pass the full-precision model`);
     }
     if (!quantized && quantizer) {
-      quantized = await quantizeWithProfile(engine, model, quantizer, data, normalization, calibrationShare);
+      quantized = await quantizeWithProfile(engine, model, quantizer, data, normalization, calibrationShare, batchOption(args));
       if (quantized.model !== model) models.push(quantized.model);
     }
     const q = quantized;

@@ -1,17 +1,23 @@
-import { evaluateModel, evaluationImages, evaluationSet, progressBar, type EvaluationResult } from '@qcb/core';
+import { describeBatchPlan, evaluateModel, evaluationImages, evaluationPlan, evaluationSet, progressBar, type EvaluationResult } from '@qcb/core';
 import { createEngine, selectBackend } from '../context.js';
-import { numberOption } from '../numbers.js';
+import { batchOption } from '../numbers.js';
 import { globalsOf } from '../options.js';
 import { loadSubject, type Subject } from '../subject.js';
 import type { CliIO } from '../io.js';
 import type { Engine } from '@qcb/core';
 import type { Command } from './command.js';
 
-/** BA on the clean test set and, when qcb.json names them, ASR of its trigger and target. */
-export function evaluateSubject(subject: Subject, engine: Engine, io: CliIO, batch = 256, label = 'evaluating'): EvaluationResult {
+/**
+ * BA on the clean test set and, when qcb.json names them, ASR of its trigger and target, in
+ * batches that fit the backend's memory (`batch`: --batch); a line on stderr says when memory
+ * set the batch.
+ */
+export function evaluateSubject(subject: Subject, engine: Engine, io: CliIO, batch?: number, label = 'evaluating'): EvaluationResult {
   const set = evaluationSet(engine, subject.data.test, subject.sidecar, subject.normalization);
+  const plan = evaluationPlan(subject.quantized ?? subject.model, batch !== undefined ? { batch } : {});
+  if (plan.limited || !plan.fits) io.err(`${describeBatchPlan(plan)}\n`);
   const bar = progressBar({ label, total: evaluationImages(set), write: io.err, interactive: io.interactive });
-  const result = evaluateModel((x) => subject.forward(x), set, { batch, onBatch: (done) => bar.update(done) });
+  const result = evaluateModel((x) => subject.forward(x), set, { plan, onBatch: (done) => bar.update(done) });
   if (io.interactive) bar.finish();
   return result;
 }
@@ -23,18 +29,18 @@ export function formatEvaluation(r: EvaluationResult): string {
 export const evaluateCommand: Command = {
   name: 'evaluate',
   summary: 'clean accuracy (BA) and, when qcb.json names a trigger and target, attack success rate (ASR)',
-  usage: 'qcb evaluate --model <dir> [--quantizer <profile>] [--data <dataset>] [--data-dir <dir>] [--json]',
+  usage: 'qcb evaluate --model <dir> [--quantizer <profile>] [--data <dataset>] [--data-dir <dir>] [--batch N] [--json]',
   options: {
     model: { type: 'string' },
     quantizer: { type: 'string' },
     data: { type: 'string' },
     'data-dir': { type: 'string' },
-    'batch-size': { type: 'string' },
+    batch: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   async run(args, io) {
     const globals = globalsOf(args);
-    const batch = numberOption(args, 'batch-size', 256, { min: 1, integer: true });
+    const batch = batchOption(args);
     const engine = await createEngine(globals, io.cwd);
     await selectBackend(globals);
     const subject = await loadSubject(args, engine, io.cwd);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { QcbError, progressBar, purify, readQuantized, type DefenseProgress, type EvaluationResult, type JsonObject, type Preset, type Progress, type PurifyReport } from '@qcb/core';
 import { createEngine, selectBackend } from '../context.js';
-import { numberOption } from '../numbers.js';
+import { batchOption, numberOption } from '../numbers.js';
 import { globalsOf, optionPairs, requireString, type Parsed } from '../options.js';
 import { loadModelWithData } from '../subject.js';
 import type { CliIO } from '../io.js';
@@ -22,6 +22,7 @@ function progressReporter(io: CliIO): DefenseProgress {
     },
     step: (done, info) => bar?.update(done, info),
     stageDone: (info) => bar?.finish(info),
+    note: (line) => io.err(`${line}\n`),
   };
 }
 
@@ -42,7 +43,7 @@ export function formatPurifyReport(r: PurifyReport, label: string): string {
 export const purifyCommand: Command = {
   name: 'purify',
   summary: 'purify a quantized model with a defense (and augmentation) and print BA / ASR / DER',
-  usage: 'qcb purify --model <dir> --quantizer <profile> --defense <name> [--augment pda] [--data <dataset>] [--defender-share 0.05] [--defender-samples 1024] [--iterations N] [--preset fast|paper] [--option key=value ...] [--seed 0] --out <dir> [--json]',
+  usage: 'qcb purify --model <dir> --quantizer <profile> --defense <name> [--augment pda] [--data <dataset>] [--defender-share 0.05] [--defender-samples 1024] [--iterations N] [--preset fast|paper] [--option key=value ...] [--seed 0] [--batch N] --out <dir> [--json]',
   options: {
     model: { type: 'string' },
     quantizer: { type: 'string', default: 'academic-w4a4' },
@@ -57,6 +58,7 @@ export const purifyCommand: Command = {
     option: { type: 'string', multiple: true },
     seed: { type: 'string' },
     out: { type: 'string' },
+    batch: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   async run(args, io) {
@@ -68,6 +70,7 @@ export const purifyCommand: Command = {
     const share = numberOption(args, 'defender-share', 0.05, { min: 0.0001, max: 1 });
     const samples = numberOption(args, 'defender-samples', 1024, { integer: true, min: 1 });
     const seed = numberOption(args, 'seed', 0, { integer: true });
+    const batch = batchOption(args);
     const augmentations = (args.values['augment'] as string[] | undefined) ?? [];
     const engine = await createEngine(globals, io.cwd);
     await selectBackend(globals);
@@ -79,7 +82,7 @@ export const purifyCommand: Command = {
         engine, model: subject.model, quantizer: args.values['quantizer'] as string, defense, augmentations,
         data: subject.data, normalization: subject.normalization, sidecar: subject.sidecar,
         share, samples, preset: preset as Preset, options: defenseOptions(args), seed,
-        progress: progressReporter(io), out, log: (line) => io.err(`${line}\n`),
+        progress: progressReporter(io), out, log: (line) => io.err(`${line}\n`), ...(batch !== undefined ? { batch } : {}),
       });
       outcome.dispose();
       const label = [defense, ...augmentations].join(' + ');

@@ -8,13 +8,14 @@ import type { Command } from './command.js';
 export const quantizeCommand: Command = {
   name: 'quantize',
   summary: 'quantize a model for a deployment profile (calibrated on the defender data) and write it with quant.json',
-  usage: 'qcb quantize --model <dir> --quantizer <profile|uniform:spec> --out <dir> [--data <dataset>] [--data-dir <dir>]',
+  usage: 'qcb quantize --model <dir> --quantizer <profile|uniform:spec> --out <dir> [--data <dataset>] [--data-dir <dir>] [--batch N]',
   options: {
     model: { type: 'string' },
     quantizer: { type: 'string' },
     data: { type: 'string' },
     'data-dir': { type: 'string' },
     out: { type: 'string' },
+    batch: { type: 'string' },
   },
   async run(args, io) {
     const globals = globalsOf(args);
