@@ -14,7 +14,7 @@ import { withAllocationGuard } from '../runtime/memory/allocation-failure.js';
 import { planBatch } from '../runtime/memory/batch-plan.js';
 import type { QuantizerProfile } from './profile.js';
 import { QuantizedModel } from './quantized-model.js';
-import { weightParamOf, withChannelsLast } from './weight-view.js';
+import { readChannelsLast, weightParamOf } from './weight-view.js';
 
 export interface QuantizeOptions {
   /** The engine's quantizer hooks: observeRanges may adjust every grid. */
@@ -44,12 +44,7 @@ export function weightGridParams(view: tf.Tensor, profile: QuantizerProfile, bit
 }
 
 function weightParams(node: GraphNode, profile: QuantizerProfile, bits: number): QuantParams {
-  let params: QuantParams | undefined;
-  withChannelsLast(node, node.params[weightParamOf(node)!], (view) => {
-    params = weightGridParams(view, profile, bits);
-    return view;
-  });
-  return params!;
+  return readChannelsLast(node, node.params[weightParamOf(node)!], (view) => weightGridParams(view, profile, bits));
 }
 
 /**

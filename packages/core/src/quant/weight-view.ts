@@ -21,3 +21,17 @@ export function withChannelsLast(node: GraphNode, w: tf.Tensor, f: (view: tf.Ten
   if (node.op !== 'depthwiseConv2d') return f(w);
   return tf.tidy(() => tf.reshape(f(channelsLastView(node, w)), w.shape));
 }
+
+/**
+ * Reads the weight through its channels-last view (e.g. to observe its range) without
+ * keeping the view: a depthwise kernel's reshaped copy is released once `f` returns.
+ */
+export function readChannelsLast<T>(node: GraphNode, w: tf.Tensor, f: (view: tf.Tensor) => T): T {
+  if (node.op !== 'depthwiseConv2d') return f(w);
+  const view = channelsLastView(node, w);
+  try {
+    return f(view);
+  } finally {
+    view.dispose();
+  }
+}

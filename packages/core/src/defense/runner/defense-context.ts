@@ -52,7 +52,8 @@ const SILENT: DefenseProgress = { stage: () => undefined, step: () => undefined,
  * the selected augmentations (a bad augmentation option fails here, before any work).
  */
 export function prepareDefense(o: DefenseContextOptions): PreparedDefense {
-  const run = startDefenseRun(o.engine, { defense: o.defense, augmentations: o.augmentations, preset: o.preset, options: o.options, seed: o.seed });
+  const note = o.progress?.note?.bind(o.progress);
+  const run = startDefenseRun(o.engine, { defense: o.defense, augmentations: o.augmentations, preset: o.preset, options: o.options, seed: o.seed, ...(note ? { note } : {}) });
   const batches: tf.Tensor4D[] = defenderBatches(o.train, o.normalization, { share: o.share, samples: o.samples, batchSize: o.batchSize });
   const ctx: DefenseContext = {
     engine: o.engine, fp: o.fp, quantized: o.quantized, profile: o.profile,
