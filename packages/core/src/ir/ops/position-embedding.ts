@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { QcbError } from '../../errors.js';
 import type { OpDef } from '../op-def.js';
 import { baseConfig } from './config.js';
 
@@ -18,7 +19,11 @@ export const positionEmbeddingOp: OpDef<PositionEmbeddingAttrs> = {
   kerasClasses: [ADD_POSITION_EMBEDDING_CLASS],
   arity: 1,
   forward([x], node, ctx) {
-    return tf.add(x, ctx.param(node, 'embeddings'));
+    const table = ctx.param(node, 'embeddings');
+    if (table.shape.join(',') !== x.shape.slice(1).join(',')) {
+      throw new QcbError('E_MODEL_JSON', `layer "${node.name}" (${ADD_POSITION_EMBEDDING_CLASS}): its embeddings [${table.shape.join(', ')}] do not match the tokens [${x.shape.slice(1).join(', ')}]`);
+    }
+    return tf.add(x, table);
   },
   fromKeras(_layer, weight) {
     return { attrs: {}, params: { embeddings: weight('embeddings') } };

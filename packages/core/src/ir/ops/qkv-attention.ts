@@ -38,7 +38,12 @@ export const qkvAttentionOp: OpDef<QkvAttentionAttrs> = {
   kerasClasses: [QKV_ATTENTION_CLASS],
   arity: 1,
   forward([x], node) {
-    return qkvAttention(x, node.attrs.heads);
+    const heads = node.attrs.heads;
+    const [, , fused] = x.shape;
+    if (x.rank !== 3 || fused % (3 * heads) !== 0) {
+      throw new QcbError('E_MODEL_JSON', `layer "${node.name}" (${QKV_ATTENTION_CLASS}, ${heads} heads) needs [batch, tokens, 3 x ${heads} x k] inputs, got [${x.shape.join(', ')}]`);
+    }
+    return qkvAttention(x, heads);
   },
   fromKeras(layer) {
     return { attrs: { heads: readPositiveInt(layer, 'num_heads') }, params: {} };

@@ -125,6 +125,24 @@ describe('transformer ops in a graph', () => {
     imported.dispose();
   });
 
+  it('names the layer when a stored model does not fit together', async () => {
+    const model = tinyTransformerModel();
+    const { modelJson, weights } = await graphToLayersModel(model.graph);
+    const layers = (modelJson.modelTopology['config'] as { layers: Array<{ name: string; config: Record<string, unknown> }> }).layers;
+    layers.find((l) => l.name === 'attention')!.config['num_heads'] = 5;
+    const byName = new Map<string, NamedWeight>(weights.map((w) => [w.name, w]));
+    const badHeads = new GraphModel(graphFromLayersModel(modelJson, byName));
+    expect(() => tf.tidy(() => badHeads.predict(tf.zeros([1, 8, 8, 1])))).toThrow(/layer "attention" \(QkvAttention, 5 heads\) needs \[batch, tokens, 3 x 5 x k\] inputs, got \[1, 4, 24\]/);
+    badHeads.dispose();
+    layers.find((l) => l.name === 'attention')!.config['num_heads'] = 2;
+    const table = byName.get('pos/embeddings')!;
+    byName.set('pos/embeddings', { ...table, shape: [8, 4] });
+    const badTable = new GraphModel(graphFromLayersModel(modelJson, byName));
+    expect(() => tf.tidy(() => badTable.predict(tf.zeros([1, 8, 8, 1])))).toThrow(/layer "pos" \(AddPositionEmbedding\): its embeddings \[8, 4\] do not match the tokens \[4, 8\]/);
+    badTable.dispose();
+    model.dispose();
+  });
+
   it('leaks no tensor over repeated runs', () => {
     const model = tinyTransformerModel();
     const x = tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 8);
