@@ -5,7 +5,7 @@ import type { QuantizerProfile } from '../../quant/profile.js';
 import { quantizeModel } from '../../quant/quantize-model.js';
 import { initBackend } from '../../runtime/backend.js';
 import type { MemoryBudget } from '../../runtime/memory/backend-budget.js';
-import { cacheUnitInputs, cacheUnitTargets, planUnitCache } from './unit-cache.js';
+import { cacheUnitInputs, cacheUnitTargets, planUnitCache, spreadRows } from './unit-cache.js';
 
 const W4A4: QuantizerProfile = {
   name: 'w4a4', description: 'test', firstLastAt8Bits: false, foldBatchNorm: false,
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 describe('the unit cache within the memory budget', () => {
-  it('caches every sample when they fit, the first ones that fit otherwise (said in a note), in the same values', async () => {
+  it('caches every sample when they fit, as many as fit spread evenly otherwise (said in a note), in the same values', async () => {
     const model = tinyResidualModel(4);
     const batches = [0, 1].map((i) => tf.randomNormal([20, 8, 8, 1], 0, 1, 'float32', 30 + i) as tf.Tensor4D);
     const q = await quantizeModel(model, W4A4, batches);
@@ -34,7 +34,7 @@ describe('the unit cache within the memory budget', () => {
     expect(tight.samples).toBeGreaterThan(1);
     expect(tight.samples).toBeLessThan(40);
     expect(tight.batch).toBeLessThan(40);
-    expect(tight.note).toBe(`unit 2/4 "conv1": caching ${tight.samples} of 40 samples (its input and target take 2.0 KiB per sample; the wasm heap budget of 195 KiB (of 4.0 GiB, 1.0 MiB in use))`);
+    expect(tight.note).toBe(`unit 2/4 "conv1": caching ${tight.samples} of 40 samples, evenly spread (its input and target take 2.0 KiB per sample; the wasm heap budget of 195 KiB (of 4.0 GiB, 1.0 MiB in use))`);
 
     const before = tf.memory().numTensors;
     const all = [cacheUnitInputs(q, unit, batches, roomy), cacheUnitTargets(model, unit, batches, roomy)];
@@ -42,13 +42,19 @@ describe('the unit cache within the memory budget', () => {
     expect(all.map((pieces) => pieces.length)).toEqual([2, 2]);
     for (const [i, pieces] of some.entries()) {
       expect(pieces.reduce((n, t) => n + t.shape[0], 0)).toBe(tight.samples);
-      const [joined, head] = tf.tidy(() => [tf.concat(pieces), tf.slice(tf.concat(all[i]), 0, tight.samples)]);
-      expect(Array.from(joined.dataSync())).toEqual(Array.from(head.dataSync()));
-      tf.dispose([joined, head]);
+      const [joined, spread] = tf.tidy(() => [tf.concat(pieces), tf.gather(tf.concat(all[i]), spreadRows(40, tight.samples))]);
+      expect(Array.from(joined.dataSync())).toEqual(Array.from(spread.dataSync()));
+      tf.dispose([joined, spread]);
     }
     tf.dispose([...all.flat(), ...some.flat()]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(batches);
     model.dispose();
+  });
+
+  it('spreads the kept samples evenly over all of them', () => {
+    expect(Array.from(spreadRows(10, 4))).toEqual([0, 2, 5, 7]);
+    expect(Array.from(spreadRows(3, 5))).toEqual([0, 1, 2]);
+    expect(Array.from(spreadRows(8, 8))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });

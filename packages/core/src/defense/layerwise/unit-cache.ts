@@ -25,7 +25,7 @@ const PASS_SHARE = 0.25;
 
 /** How much of the defender's data one unit caches, and in which batches it runs. */
 export interface UnitCachePlan {
-  /** Samples cached: the first `samples` of the defender batches, in their order. */
+  /** Samples cached: `samples` of the defender batches' samples, spread evenly over them (spreadRows), in their order. */
   readonly samples: number;
   /** Samples the defender batches hold. */
   readonly available: number;
@@ -73,7 +73,8 @@ function valuesOf(shape: readonly number[] | undefined): number {
  * Plans one unit's cache within the backend's memory budget: the batch of the passes that
  * fill it (up to the unit's input on the quantized path, up to its output on the fp path),
  * the batch of a pass through the unit, and how many samples fit beside them. When not all
- * of the defender's samples fit, the unit trains on the first ones that do, and `note` says so.
+ * of the defender's samples fit, the unit trains on as many as do, spread evenly over them
+ * (the data may be sorted by class), and `note` says so.
  */
 export function planUnitCache(work: QuantizedModel, fp: GraphModel, unit: CalibrationUnit, available: number, o: UnitCacheOptions = {}): UnitCachePlan {
   const budget = o.budget ?? backendBudget();
@@ -85,8 +86,11 @@ export function planUnitCache(work: QuantizedModel, fp: GraphModel, unit: Calibr
   const toInput = planBatch(work.model, { stage: 'caching the input of', wanted, budget: passes, nodes: ancestors(work.model.graph, [unit.input]), ...quantized, ...requested });
   const toTarget = planBatch(fp, { stage: 'caching the target of', wanted, budget: passes, nodes: ancestors(fp.graph, [unit.output]), ...requested });
   const unitNodes = new Set(unit.nodes);
-  const unitPass = planBatch(work.model, { stage: 'reconstructing', wanted: UNIT_PASS_BATCH, budget: passes, nodes: unitNodes, ...quantized, ...requested });
-  const training = o.trainBatch ? modelActivationBytes(work.model, { kind: 'training', nodes: unitNodes, ...quantized }) : null;
+  // The cache holds the unit's input already quantized: its own passes fake-quantize weights only.
+  const weightsOnly = { quantizedWeights: quantized.quantizedWeights };
+  const unitPass = planBatch(work.model, { stage: 'reconstructing', wanted: UNIT_PASS_BATCH, budget: passes, nodes: unitNodes, ...weightsOnly, ...requested });
+  // Steps on the unit take gradients through its inference mode (BN on its running statistics).
+  const training = o.trainBatch ? modelActivationBytes(work.model, { kind: 'training', trainingMode: false, nodes: unitNodes, ...weightsOnly }) : null;
   const reserve = Math.max(
     planBytes(toInput), planBytes(toTarget), planBytes(unitPass),
     training ? training.fixed + o.trainBatch! * training.perSample : 0,
@@ -97,25 +101,36 @@ export function planUnitCache(work: QuantizedModel, fp: GraphModel, unit: Calibr
   const fitting = Math.floor(Math.max(0, budget.budgetBytes - reserve) / (CACHE_COPIES * bytesPerSample));
   const samples = Math.max(Math.min(1, available), Math.min(available, fitting));
   const note = samples < available
-    ? `${o.label ?? 'unit'} "${unit.head}": caching ${samples} of ${available} samples (its input and target take ${formatBytes(bytesPerSample)} per sample; ${describeBudget(budget)})`
+    ? `${o.label ?? 'unit'} "${unit.head}": caching ${samples} of ${available} samples, evenly spread (its input and target take ${formatBytes(bytesPerSample)} per sample; ${describeBudget(budget)})`
     : null;
   return { samples, available, batch: Math.min(toInput.batch, toTarget.batch), unitBatch: unitPass.batch, bytesPerSample, budget, note };
 }
 
-/** Runs `pass` on the first `samples` of the batches, `batch` at a time; one result per piece. */
+/** `samples` of `available` rows spread evenly (the defender's data may be sorted by class). */
+export function spreadRows(available: number, samples: number): Int32Array {
+  const n = Math.max(0, Math.min(samples, available));
+  return Int32Array.from({ length: n }, (_, i) => Math.floor((i * available) / n));
+}
+
+/** Runs `pass` on `samples` rows of the batches spread evenly, `batch` at a time; one result per piece. */
 function inPieces(batches: readonly tf.Tensor4D[], o: { samples?: number; batch?: number }, pass: (x: tf.Tensor4D) => tf.Tensor): tf.Tensor[] {
+  const available = batches.reduce((n, b) => n + b.shape[0], 0);
+  const rows = spreadRows(available, o.samples ?? available);
   const out: tf.Tensor[] = [];
-  let left = o.samples ?? Infinity;
+  let next = 0;
+  let offset = 0;
   try {
     for (const b of batches) {
       const size = b.shape[0];
+      const local: number[] = [];
+      while (next < rows.length && rows[next] < offset + size) local.push(rows[next++] - offset);
+      offset += size;
       const step = Math.max(1, Math.min(o.batch ?? size, size));
-      for (let start = 0; start < size && left > 0; start += step) {
-        const n = Math.min(step, size - start, left);
-        out.push(n === size ? tf.tidy(() => pass(b)) : tf.tidy(() => pass(tf.slice(b, start, n))));
-        left -= n;
+      for (let start = 0; start < local.length; start += step) {
+        const picked = local.slice(start, start + step);
+        const whole = picked.length === size;
+        out.push(tf.tidy(() => pass(whole ? b : tf.gather(b, picked))));
       }
-      if (left <= 0) break;
     }
   } catch (e) {
     tf.dispose(out);
@@ -130,8 +145,8 @@ function memoryContext(model: GraphModel, stage: string, plan: Partial<Pick<Unit
 
 /**
  * The input of a unit as the quantized model feeds it (earlier units already corrected),
- * quantized by the unit's input quantizer, for the defender batches (the first `samples`,
- * `batch` at a time: planUnitCache): cached once, so that training and PDA need not run the
+ * quantized by the unit's input quantizer, for the defender batches (`samples` of them spread
+ * evenly, `batch` at a time: planUnitCache): cached once, so that training and PDA need not run the
  * network again. One tensor per piece; the caller disposes them.
  */
 export function cacheUnitInputs(work: QuantizedModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[], plan: Partial<Pick<UnitCachePlan, 'samples' | 'batch' | 'budget'>> = {}): tf.Tensor[] {

@@ -29,6 +29,11 @@ export interface DefenseContextOptions {
   readonly batchSize?: number;
   /** Samples per forward pass (--batch) of the defense's caching and evaluation passes; default what fits memory. */
   readonly batch?: number;
+  /**
+   * The defender batches, when the caller holds the same ones already (its calibration
+   * batches): used as they are, and released by the caller, not by the context.
+   */
+  readonly batches?: readonly tf.Tensor4D[];
   readonly augmentations: readonly string[];
   readonly preset: Preset;
   readonly options: JsonObject;
@@ -54,7 +59,7 @@ const SILENT: DefenseProgress = { stage: () => undefined, step: () => undefined,
 export function prepareDefense(o: DefenseContextOptions): PreparedDefense {
   const note = o.progress?.note?.bind(o.progress);
   const run = startDefenseRun(o.engine, { defense: o.defense, augmentations: o.augmentations, preset: o.preset, options: o.options, seed: o.seed, ...(note ? { note } : {}) });
-  const batches: tf.Tensor4D[] = defenderBatches(o.train, o.normalization, { share: o.share, samples: o.samples, batchSize: o.batchSize });
+  const batches: readonly tf.Tensor4D[] = o.batches ?? defenderBatches(o.train, o.normalization, { share: o.share, samples: o.samples, batchSize: o.batchSize });
   const ctx: DefenseContext = {
     engine: o.engine, fp: o.fp, quantized: o.quantized, profile: o.profile,
     data: defenderSubset(o.train, o.share, 0), normalization: o.normalization, batches,
@@ -65,5 +70,5 @@ export function prepareDefense(o: DefenseContextOptions): PreparedDefense {
     checkpoint: o.checkpoint ?? NO_CHECKPOINT,
     hooks: run.hooks,
   };
-  return { ctx, dispose: () => batches.forEach((b) => b.dispose()) };
+  return { ctx, dispose: () => (o.batches ? undefined : batches.forEach((b) => b.dispose())) };
 }

@@ -125,6 +125,8 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
     prepared = prepareDefense({
       engine: r.engine, fp: r.model, quantized, profile, defense: r.defense, train: r.data.train, normalization, augmentation: r.data.augmentation,
       share, samples, augmentations, preset, options, seed, progress: r.progress, checkpoint, ...batch,
+      // The default 1,024 samples are the calibration batches themselves: one copy, not two (a 224x224 share is 600 MiB).
+      ...(samples === 1024 ? { batches: calibration } : {}),
     });
     background = (r.baselineWorker ?? runThreads() > 1) ? await startBaselineJob(r.model, quantized, set, r.batch) : null;
     if (background) r.log?.('evaluating the fp and the quantized model on a worker thread, beside the defense');

@@ -48,6 +48,11 @@ export interface ActivationBytesOptions {
   readonly quantizedWeights?: boolean;
   /** Only these nodes run (e.g. the part of the graph up to a unit's input); default every node. */
   readonly nodes?: ReadonlySet<string>;
+  /**
+   * Training runs the forward in training mode (default: BN on the batch's statistics, active
+   * dropout); false for gradients through a model in inference mode (LAC's unit steps).
+   */
+  readonly trainingMode?: boolean;
 }
 
 /** What one pass over a batch holds at its peak, as `fixed + batch * perSample` bytes. */
@@ -85,7 +90,7 @@ function activationNodeCopies(attrs: unknown): number {
  * BN is x * scale + shift, GELU is five ops, attention holds its q, k, v copies and a tokens x
  * tokens score matrix per head. Ops not listed count two outputs.
  */
-export function nodeValues(node: GraphNode, output: readonly number[], input: readonly number[], kind: ExecutionKind): number {
+export function nodeValues(node: GraphNode, output: readonly number[], input: readonly number[], kind: ExecutionKind, trainingMode = kind === 'training'): number {
   const out = sizeOf(output);
   switch (node.op) {
     case 'input':
@@ -95,7 +100,7 @@ export function nodeValues(node: GraphNode, output: readonly number[], input: re
     case 'reshape':
       return out;
     case 'dropout':
-      return kind === 'training' ? 3 * out : 0;
+      return trainingMode ? 3 * out : 0;
     case 'conv2d':
     case 'depthwiseConv2d':
     case 'dense': {
@@ -108,7 +113,7 @@ export function nodeValues(node: GraphNode, output: readonly number[], input: re
       return activationNodeCopies(node.attrs) * out;
     // Training: the batch moments, x - mean, x-hat, * gamma and + beta (ops/batch-norm-train.ts).
     case 'batchNorm':
-      return (kind === 'training' ? 5 : 2) * out;
+      return (trainingMode ? 5 : 2) * out;
     // tf.moments' cast and squared deviations, x - mean, * rsqrt, * gamma, + beta.
     case 'layerNorm':
       return 7 * out;
@@ -154,7 +159,7 @@ export function activationBytes(graph: Graph, shapes: ReadonlyMap<string, readon
     if (!runs(node)) continue;
     const outShape = shapes.get(node.name) ?? [];
     const inShape = node.inputs.length === 0 ? [] : node.inputs[0] === graph.input ? graph.inputShape : shapes.get(node.inputs[0]) ?? [];
-    values += nodeValues(node, outShape, inShape, kind) * (kind === 'training' ? trainingFactor(node) : 1);
+    values += nodeValues(node, outShape, inShape, kind, kind === 'training' && o.trainingMode !== false) * (kind === 'training' ? trainingFactor(node) : 1);
     largest = Math.max(largest, sizeOf(outShape));
     if (o.quantizedInputs?.has(node.name) && node.inputs.length > 0) {
       const input = sizeOf(inShape);
