@@ -96,11 +96,26 @@ wide() {
     --option quantizer=uniform:w8,per-channel,asym,minmax --option finetuneEpochs=1
 }
 
+# The paper's Table 3 shape: a clean model of each architecture at Fashion-MNIST size, then
+# a 4-bit CompArtifact conditioned on academic-w4a4 (the recipe of compartifact-w4-act).
+# One architecture after the other; each clean model stays in $RUNS, each attacked one ships.
+table3() {
+  local spec arch name
+  for spec in mobilenet-v2:--width=0.5 vit alexnet vgg-bn; do
+    arch=${spec%%:*} name=${spec%%:*}
+    local extra=(); [ "$spec" != "$arch" ] && extra=("${spec#*:}")
+    probe "clean-$name" train --arch "$arch" "${extra[@]}" --data fashion-mnist --epochs 8 --seed 0 || return 1
+    run "compartifact-w4-$name" attack compartifact --bits 4 --model "$RUNS/clean-$name" --data fashion-mnist --seed 0 \
+      --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4 || return 1
+  done
+}
+
 [ -f test/fixtures/models/clean/model.json ] || { echo "train the clean fixture first"; exit 1; }
 case ${1:-both} in
   a) lane_a ;;
   b) lane_b ;;
   pq8-probes) pq_w8_probes ;;
   wide) wide ;;
+  table3) table3 ;;
   *) lane_a & lane_b & wait ;;
 esac
