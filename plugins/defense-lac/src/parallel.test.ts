@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, setRunThreads, weightParamOf, type UnitReport } from '@qcb/core';
+import { initBackend, setRunThreads, weightParamOf, type QuantizedModel, type UnitReport } from '@qcb/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
 import { lac } from './index.js';
@@ -18,7 +18,7 @@ async function purifyWith(threads: number): Promise<{ reports: UnitReport[]; wei
   const { ctx, dispose } = await tinyDefenseContext({ options: { iterations: 40, evalEvery: 10, patience: 0, channelShiftSteps: 0 } });
   const reports: UnitReport[] = [];
   ctx.hooks.calibration.unitDone.tapPromise('test', async (_u, r) => void reports.push(r));
-  const purified = await lac.run(ctx);
+  const purified = (await lac.run(ctx)) as QuantizedModel;
   const weights = purified.model.graph.nodes.filter((n) => weightParamOf(n)).map((n) => Array.from(n.params[weightParamOf(n)!].dataSync()));
   purified.model.dispose();
   dispose();

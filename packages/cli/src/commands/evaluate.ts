@@ -1,4 +1,4 @@
-import { describeBatchPlan, evaluateModel, evaluationImages, evaluationPlan, evaluationSet, progressBar, type EvaluationResult } from '@qcb/core';
+import { StepPool, describeBatchPlan, evaluateModel, evaluateModelOnPool, evaluationImages, evaluationPlan, evaluationSet, progressBar, runThreads, type EvaluationResult } from '@qcb/core';
 import { createEngine, selectBackend } from '../context.js';
 import { batchOption } from '../numbers.js';
 import { globalsOf } from '../options.js';
@@ -10,14 +10,23 @@ import type { Command } from './command.js';
 /**
  * BA on the clean test set and, when qcb.json names them, ASR of its trigger and target, in
  * batches that fit the backend's memory (`batch`: --batch); a line on stderr says when memory
- * set the batch.
+ * set the batch. With --threads above 1 the images are split across that many pool workers
+ * (the same figures: each prediction depends only on its image).
  */
-export function evaluateSubject(subject: Subject, engine: Engine, io: CliIO, batch?: number, label = 'evaluating'): EvaluationResult {
+export async function evaluateSubject(subject: Subject, engine: Engine, io: CliIO, batch?: number, label = 'evaluating'): Promise<EvaluationResult> {
   const set = evaluationSet(engine, subject.data.test, subject.sidecar, subject.normalization);
   const plan = evaluationPlan(subject.quantized ?? subject.model, batch !== undefined ? { batch } : {});
   if (plan.limited || !plan.fits) io.err(`${describeBatchPlan(plan)}\n`);
   const bar = progressBar({ label, total: evaluationImages(set), write: io.err, interactive: io.interactive });
-  const result = evaluateModel((x) => subject.forward(x), set, { plan, onBatch: (done) => bar.update(done) });
+  const pool = await StepPool.start(runThreads());
+  let result: EvaluationResult;
+  try {
+    result = pool
+      ? await evaluateModelOnPool(pool, subject.quantized ?? subject.model, set, { batch: plan.batch, onBatch: (done) => bar.update(done) })
+      : evaluateModel((x) => subject.forward(x), set, { plan, onBatch: (done) => bar.update(done) });
+  } finally {
+    await pool?.close();
+  }
   if (io.interactive) bar.finish();
   return result;
 }
@@ -45,7 +54,7 @@ export const evaluateCommand: Command = {
     await selectBackend(globals);
     const subject = await loadSubject(args, engine, io.cwd);
     try {
-      const result = evaluateSubject(subject, engine, io, batch);
+      const result = await evaluateSubject(subject, engine, io, batch);
       io.out(args.values['json'] ? `${JSON.stringify(result)}\n` : `${formatEvaluation(result)}\n`);
     } finally {
       subject.dispose();

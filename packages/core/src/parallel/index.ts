@@ -5,3 +5,5 @@ export * from './task.js';
 export * from './compiled-url.js';
 export * from './step-pool.js';
 export * from './parallel-classifier.js';
+export * from './shared-images.js';
+export * from './pool-prediction.js';

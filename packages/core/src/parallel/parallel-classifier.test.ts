@@ -71,7 +71,7 @@ describe('ParallelClassifier', () => {
   });
 
   it('is reproducible: the same seed and thread count give the same weights and losses, BN in training mode', async () => {
-    const runs = [];
+    const runs: { losses: number[]; weights: Float32Array[] }[] = [];
     for (let r = 0; r < 2; r++) {
       const model = tinyResidualModel(3, [8, 8, 1]);
       const losses = await train(model, 4, true);

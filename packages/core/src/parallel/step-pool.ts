@@ -7,6 +7,12 @@ import type { TaskModule, WorkerReply, WorkerRequest } from './task.js';
 
 const WORKER = compiledModuleUrl('./pool-worker.js', import.meta.url);
 
+// The workers of the last closed pool, kept for the next start with the same count: a
+// purification starts a pool for each evaluation and each defense, and a worker costs a
+// second or so of CPU to load tfjs and its wasm module. They are unref'd, so an idle pool
+// never keeps the process alive.
+let idle: { readonly backend: string; readonly workers: readonly Worker[] } | null = null;
+
 /**
  * Data-parallel workers: `count` worker threads, each with its own tfjs engine (wasm or cpu,
  * one thread each) and a replica of the task's state, each computing its shard of a batch.
@@ -18,7 +24,10 @@ export class StepPool {
   private slots: Float32Array[] = [];
   private closed = false;
 
-  private constructor(private readonly workers: readonly Worker[]) {}
+  private constructor(
+    private readonly workers: readonly Worker[],
+    private readonly backend: string,
+  ) {}
 
   /**
    * Starts `count` workers on the active backend; null where they cannot run: a backend other
@@ -28,10 +37,22 @@ export class StepPool {
     const backend = tf.getBackend();
     if (count < 2 || (backend !== 'wasm' && backend !== 'cpu')) return null;
     if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return null;
+    if (idle && idle.backend === backend && idle.workers.length === count) {
+      const { workers } = idle;
+      idle = null;
+      return new StepPool(workers, backend);
+    }
     const execArgv = withoutConditions(process.execArgv);
     const workers = Array.from({ length: count }, (_, index) => new Worker(WORKER, { workerData: { backend, index, count }, execArgv }));
     for (const w of workers) w.unref();
-    return new StepPool(workers);
+    return new StepPool(workers, backend);
+  }
+
+  /** Ends the workers kept by the last close (for a test or a tool that wants no thread left). */
+  static async closeIdle(): Promise<void> {
+    const kept = idle;
+    idle = null;
+    if (kept) await Promise.all(kept.workers.map((w) => w.terminate()));
   }
 
   get size(): number {
@@ -59,10 +80,29 @@ export class StepPool {
     return out;
   }
 
+  /** Disposes every worker's task (its model replica and shared data); the workers stay. */
+  async clear(): Promise<void> {
+    await Promise.all(this.workers.map((w) => this.request(w, { type: 'dispose' })));
+    this.slots = [];
+  }
+
+  /**
+   * Done with the pool: its workers drop their task and are kept for the next start with the
+   * same count and backend (one idle pool at most), else ended.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
+    let reusable = idle === null && tf.getBackend() === this.backend;
+    if (reusable) {
+      try {
+        await this.clear();
+      } catch {
+        reusable = false;
+      }
+    }
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    if (reusable && idle === null) idle = { backend: this.backend, workers: this.workers };
+    else await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
   private request(worker: Worker, req: WorkerRequest): Promise<unknown> {

@@ -5,3 +5,4 @@ export { evaluateBaselines, type Baselines } from './baselines.js';
 export { defenseCheckpointAt } from './checkpoint-folder.js';
 export { modelFingerprint } from './fingerprint.js';
 export { prepareDefense, type DefenseContextOptions, type PreparedDefense } from './defense-context.js';
+export { evaluateModelOnPool, evaluateOnThreads, baselinesOnThreads, type EvaluationStage, type ThreadedEvaluationOptions } from './threaded-evaluation.js';

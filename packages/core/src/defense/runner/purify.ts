@@ -18,6 +18,7 @@ import { runThreads } from '../../parallel/threads.js';
 import { startBaselineJob, type BaselineJob } from './baseline-job.js';
 import { evaluateBaselines, evaluateWithProgress, type Baselines } from './baselines.js';
 import { NO_CHECKPOINT, defenseCheckpointAt } from './checkpoint-folder.js';
+import { baselinesOnThreads, evaluateOnThreads } from './threaded-evaluation.js';
 import { prepareDefense, type PreparedDefense } from './defense-context.js';
 import { evaluationSet } from './evaluation.js';
 import { modelFingerprint } from './fingerprint.js';
@@ -130,9 +131,16 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
     });
     background = (r.baselineWorker ?? runThreads() > 1) ? await startBaselineJob(r.model, quantized, set, r.batch) : null;
     if (background) r.log?.('evaluating the fp and the quantized model on a worker thread, beside the defense');
-    const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(evaluateBaselines(r.model, quantized, set, r.progress, r.batch));
+    // Without the side worker: on the pool's workers (threaded-evaluation.ts) before the defense takes them, else here.
+    const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(await baselinesOnThreads(
+      { label: 'evaluating fp', model: r.model, batch: evaluationPlan(r.model, batch).batch },
+      { label: 'evaluating quantized', model: quantized, batch: evaluationPlan(quantized, batch).batch },
+      set, { progress: r.progress }, () => evaluateBaselines(r.model, quantized, set, r.progress, r.batch),
+    ));
     const purified = await defendedModel(r, definition.operatesOn, await definition.run(prepared.ctx), profile, calibration, owned);
-    const defended = evaluateWithProgress('evaluating defended', (x) => purified.predict(x), set, r.progress, evaluationPlan(purified, batch));
+    const defendedPlan = evaluationPlan(purified, batch);
+    const defended = await evaluateOnThreads({ label: 'evaluating defended', model: purified, batch: defendedPlan.batch }, set, { progress: r.progress },
+      () => evaluateWithProgress('evaluating defended', (x) => purified.predict(x), set, r.progress, defendedPlan));
     const { fp, quantized: undefended } = await baselines;
     if (r.out !== undefined) await saveQuantizedModel(r.out, purified, r.sidecar ?? null);
     if (checkpointDir !== undefined) await rm(checkpointDir, { recursive: true, force: true });

@@ -1,0 +1,75 @@
+// CPU time of each thread through one purification, cut at the progress stages (the three
+// evaluations, each LAC unit): what a run on N threads leaves on the calling thread and what
+// the pool's workers take. CPU time, unlike wall time, does not move with the machine's load.
+//   node packages/bench/scripts/purify-profile.mjs [--threads N] [--iterations N] [--baselines side|pool]
+// LAC + PDA (fast preset) on test/fixtures/models/pqbackdoor-w4 under academic-w4a4; run
+// `pnpm build` first. A stage's line holds the work that runs until the next stage starts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import 'reflect-metadata';
+import { BUILTIN_MODULES, Engine, initBackend, loadDataset, loadModel, purify, setRunThreads } from '@qcb/core';
+import { DEFAULT_PLUGINS } from '@qcb/cli';
+
+const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, iterations: { type: 'string' }, baselines: { type: 'string' } } });
+const fixture = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures/models/pqbackdoor-w4');
+await initBackend('wasm');
+setRunThreads(Number(values.threads));
+
+/** Seconds of CPU per thread of this process (the pool's workers are threads of it). */
+function threadTimes() {
+  const times = new Map();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      times.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
+    } catch {
+      // the thread ended
+    }
+  }
+  return times;
+}
+
+const rows = [];
+let last = threadTimes();
+let label = 'loading';
+function cut(next) {
+  const now = threadTimes();
+  let main = 0;
+  const others = [];
+  for (const [tid, t] of now) {
+    const d = t - (last.get(tid) ?? 0);
+    if (tid === String(process.pid)) main = d;
+    else if (d > 0.5) others.push(d);
+  }
+  rows.push({ label, main, others: others.sort((a, b) => b - a) });
+  last = now;
+  label = next;
+}
+
+const engine = await Engine.create([...BUILTIN_MODULES, ...DEFAULT_PLUGINS]);
+const { model, sidecar } = await loadModel(fixture);
+const data = await loadDataset(sidecar?.dataset ?? 'fashion-mnist');
+cut('quantizing, caching');
+const started = performance.now();
+const outcome = await purify({
+  engine, model, quantizer: 'academic-w4a4', defense: 'lac', augmentations: ['pda'], preset: 'fast', data,
+  normalization: sidecar?.normalization ?? data.normalization, sidecar,
+  ...(values.iterations ? { options: { iterations: Number(values.iterations) } } : {}),
+  ...(values.baselines ? { baselineWorker: values.baselines === 'side' } : {}),
+  progress: { stage: (l) => cut(l), step() {}, stageDone() {} },
+});
+cut('');
+const wall = (performance.now() - started) / 1000;
+let main = 0;
+let others = 0;
+for (const r of rows) {
+  main += r.main;
+  others += r.others.reduce((a, b) => a + b, 0);
+  process.stdout.write(`${r.label.padEnd(34)} calling thread ${r.main.toFixed(2).padStart(7)} s   other threads over 0.5 s: ${r.others.map((t) => t.toFixed(2)).join(' ')}\n`);
+}
+const { fp, quantized, defended } = outcome.report;
+process.stdout.write(`${values.threads} threads: ${wall.toFixed(1)} s wall; CPU ${main.toFixed(1)} s on the calling thread, ${others.toFixed(1)} s on the others\n`);
+process.stdout.write(`BA / ASR %: fp ${fp.ba.toFixed(2)} / ${fp.asr?.toFixed(2)}, quantized ${quantized.ba.toFixed(2)} / ${quantized.asr?.toFixed(2)}, defended ${defended.ba.toFixed(2)} / ${defended.asr?.toFixed(2)}\n`);
+outcome.dispose();
+process.exit(0);
