@@ -23,7 +23,7 @@ export function formatScan(r: ScanReport, dir: string): string {
     ? 'qcb.json names no trigger and target: no backdoor importance\n'
     : `importance tau: Definition 3.1 on the quantized model, triggered defender images labelled ${r.target} (benign: the same on clean images)\n`;
   for (const [name, p] of Object.entries(r.profiles)) {
-    text += `\n${name}: score ${num(p.score, 2)} (mean relative drift of the top ${r.scoreTop} of ${p.neurons} neurons; top KL ${num(p.topKl)}, median KL ${num(p.medianKl, 4)})\n`;
+    text += `\n${name}: score ${num(p.score, 2)} (class ${p.favouredClass}'s ${p.outputUnit} rises ${signed(p.score)} sd above the median class's); neuron score ${num(p.neuronScore, 2)} (mean relative drift of the top ${r.scoreTop} of ${p.neurons} neurons; top KL ${num(p.topKl)}, median KL ${num(p.medianKl, 4)})\n`;
     const withImportance = r.target !== null;
     const rows = [['unit', 'measured at', 'ch', 'mean KL', 'neuron', 'KL', 'rel', 'shift', ...(withImportance ? ['tau', 'benign'] : [])]];
     for (const u of p.units) {
@@ -37,7 +37,7 @@ export function formatScan(r: ScanReport, dir: string): string {
     }
     text += table(rows);
   }
-  text += `\nscores: ${Object.entries(r.profiles).map(([name, p]) => `${name} ${num(p.score, 2)}`).join(', ')}\n`;
+  text += `\nscores: ${Object.entries(r.profiles).map(([name, p]) => `${name} ${num(p.score, 2)} (class ${p.favouredClass})`).join(', ')}\n`;
   return text;
 }
 

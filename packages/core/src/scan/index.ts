@@ -6,5 +6,6 @@ export * from './activation-pass.js';
 export * from './drift.js';
 export * from './importance.js';
 export * from './score.js';
+export * from './favoured-class.js';
 export * from './scan-data.js';
 export * from './scan.js';

@@ -72,7 +72,10 @@ describe('scanModel', () => {
     expect(report).toMatchObject({ bins: 16, top: 3, images: 24, target: 0 });
     for (const p of Object.values(report.profiles)) {
       expect(Number.isFinite(p.score)).toBe(true);
-      expect(p.score).toBeGreaterThan(0);
+      expect(p.score).toBeGreaterThanOrEqual(0);
+      expect(p.neuronScore).toBeGreaterThan(0);
+      expect(p.outputUnit).toBe(model.units()[model.units().length - 1].head);
+      expect(Number.isInteger(p.favouredClass) && p.favouredClass >= 0).toBe(true);
       expect(p.neurons).toBe(4 + 4 + 4 + 8 * 6 + 4);
       expect(p.units.map((u) => u.unit)).toEqual(model.units().map((u) => u.head));
       for (const u of p.units) {

@@ -8,6 +8,7 @@ import { activationStats } from './activation-pass.js';
 import { DEFAULT_BINS, driftPasses, fpDriftNodes, measureDrift, type UnitDrift } from './drift.js';
 import { backdoorImportance, pruningLossIncrease, type LabelledBatch, type PruneTarget } from './importance.js';
 import { DEFAULT_KL_EPSILON } from './kl.js';
+import { favouredClass } from './favoured-class.js';
 import { DEFAULT_SCORE_TOP, suspicionScore } from './score.js';
 
 export interface ScanNeuronReport {
@@ -38,8 +39,18 @@ export interface ScanUnitReport {
 }
 
 export interface ScanProfileReport {
-  /** Mean relative drift of the `top` most drifting neurons (see `suspicionScore`). */
+  /**
+   * The suspicion score: how far quantization raises one class's logit above the median
+   * class's on the defender's clean images, in full-precision standard deviations (see
+   * `favouredClass`).
+   */
   readonly score: number;
+  /** The class whose logit rises most: the likely target. */
+  readonly favouredClass: number;
+  /** The output unit the score reads. */
+  readonly outputUnit: string;
+  /** Mean relative drift of the `scoreTop` most drifting neurons of the whole model (see `suspicionScore`). */
+  readonly neuronScore: number;
   readonly topKl: number;
   readonly medianKl: number;
   readonly neurons: number;
@@ -50,7 +61,7 @@ export interface ScanReport {
   readonly bins: number;
   readonly epsilon: number;
   readonly top: number;
-  /** Neurons the score averages. */
+  /** Neurons `neuronScore` averages. */
   readonly scoreTop: number;
   /** Defender images the drift was measured on. */
   readonly images: number;
@@ -96,7 +107,9 @@ function mean(values: ArrayLike<number>): number {
  * Scans a full-precision model for a quantization-conditioned backdoor with the defender's
  * unlabelled images alone: for each deployment profile, quantizes the model (calibrated on
  * `batches`, as every command), measures every neuron's activation drift (`measureDrift`),
- * reports each unit's most drifting neurons and scores the profile (`suspicionScore`).
+ * reports each unit's most drifting neurons and scores the profile by the class quantization
+ * favours on clean images (`favouredClass`), with the neurons' relative drift beside it
+ * (`suspicionScore`).
  * With `backdoor`, the reported neurons' Definition 3.1 importance comes along for
  * comparison; it never enters the score.
  */
@@ -136,8 +149,13 @@ export async function scanModel(model: GraphModel, o: ScanOptions): Promise<Scan
         if (backdoor.clean && backdoor.clean.length > 0) benign = await pruningLossIncrease(quantized, targets, backdoor.clean, { onStep: step });
       }
       const s = suspicionScore(drift.map((u) => u.kl), scoreTop);
+      const output = drift.reduce((a, b) => (b.index > a.index ? b : a));
+      const favoured = favouredClass(output.shift);
       profiles[profile.name] = {
-        score: s.score,
+        score: favoured.rise,
+        favouredClass: favoured.class,
+        outputUnit: output.unit,
+        neuronScore: s.score,
         topKl: s.topKl,
         medianKl: s.medianKl,
         neurons: s.neurons,
