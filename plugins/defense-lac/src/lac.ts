@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitTargets, cloneGraph, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
+  Adam, GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
   type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
@@ -175,14 +175,21 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
         for (let i = resumed?.done ?? 0; i < units.length; i++) {
           const unit = units[i];
           const nearest = unitTransform(work, unit.head, null);
-          const uctx: UnitContext = { run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }), inputQuant: work.parts.activations.get(unit.head) ?? null };
+          const uctx: UnitContext = {
+            run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }), inputQuant: work.parts.activations.get(unit.head) ?? null,
+            ...(pool ? { mapPieces: (task, options, pieces) => mapUnitPiecesOnPool(pool, work, unit, task, options, pieces) } : {}),
+          };
           await hooks.calibration.unitStart.promise(uctx);
           // As many defender samples as fit the memory budget beside the unit's passes (all of them, unless the model is large).
           const available = ctx.batches.reduce((n, b) => n + b.shape[0], 0);
           const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${units.length}` });
           if (cache.note) ctx.progress.note?.(cache.note);
-          const targets = cacheUnitTargets(fp, unit, ctx.batches, cache);
-          const inputs = await hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches, cache), uctx);
+          // On the pool each worker caches (and PDA moves) a share of the pieces: the one-thread cache.
+          const cached = pool
+            ? await cacheUnitOnPool(pool, work, fp, unit, ctx.batches, cache)
+            : { targets: cacheUnitTargets(fp, unit, ctx.batches, cache), inputs: cacheUnitInputs(work, unit, ctx.batches, cache) };
+          const targets = cached.targets;
+          const inputs = await hooks.calibration.unitInputs.promise(cached.inputs, uctx);
           const x = tf.concat(inputs);
           const y = tf.concat(targets);
           tf.dispose([...inputs, ...targets]);

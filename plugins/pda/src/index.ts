@@ -3,6 +3,7 @@ import { augmentationModule, type DefenseRun } from '@qcb/core';
 import { pdaPerturb } from './perturb.js';
 import { resolvePdaOptions } from './options.js';
 import { unitBall } from './unit-ball.js';
+import { PDA_UNIT_TASK, type PdaPieceOptions } from './unit-task.js';
 
 export { pdaPerturb, type TappedForward } from './perturb.js';
 export { bnStatisticsLoss } from './bn-statistics-loss.js';
@@ -30,6 +31,12 @@ export function applyPda(run: DefenseRun): void {
     const bns = new Set(uctx.unit.nodes.filter((n) => uctx.run.work.node(n).op === 'batchNorm'));
     if (bns.size === 0) return inputs;
     const o = unitBall(options, uctx.inputQuant);
+    // With --threads N > 1 the pieces are perturbed on the pool's workers, a share each.
+    if (uctx.mapPieces) {
+      const moved = await uctx.mapPieces(PDA_UNIT_TASK, { bns: [...bns], ball: o } satisfies PdaPieceOptions, inputs);
+      tf.dispose(inputs);
+      return moved;
+    }
     return inputs.map((x) => {
       const moved = pdaPerturb(x, (input, tap) => void uctx.runUnit(input, tap), bns, o);
       x.dispose();

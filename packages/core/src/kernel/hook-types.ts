@@ -4,6 +4,7 @@ import type { GraphModel } from '../ir/graph-model.js';
 import type { GraphNode } from '../ir/graph.js';
 import type { CalibrationUnit } from '../ir/units.js';
 import type { JsonObject } from '../io/folder/json.js';
+import type { TaskModule } from '../parallel/task.js';
 
 /** Affine quantization parameters of one tensor (per tensor: length 1; per channel: one per channel). */
 export interface QuantParams {
@@ -54,6 +55,13 @@ export interface UnitContext {
   runUnit(input: tf.Tensor, tap?: NodeTap): tf.Tensor;
   /** The quantizer of the unit's input activation, null when the unit's input stays in full precision. */
   readonly inputQuant?: QuantParams | null;
+  /**
+   * With --threads N > 1: maps pieces of this unit's data (e.g. its cached inputs) on the
+   * run's worker pool, a contiguous share per worker, each rebuilding the unit as `runUnit`
+   * runs it and applying `task` (a module exporting a unitPieceTask) to every piece; the
+   * results come back in the pieces' order. Absent on one thread.
+   */
+  readonly mapPieces?: (task: TaskModule, options: unknown, pieces: readonly tf.Tensor[]) => Promise<tf.Tensor[]>;
 }
 
 export interface UnitStep {

@@ -7,3 +7,8 @@ export * from './step-pool.js';
 export * from './parallel-classifier.js';
 export * from './shared-images.js';
 export * from './pool-prediction.js';
+export * from './plain-tensor.js';
+export * from './portable-quantized.js';
+export * from './pool-unit-cache.js';
+export * from './unit-piece-task.js';
+export * from './pool-unit-pieces.js';

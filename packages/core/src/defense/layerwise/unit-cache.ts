@@ -112,31 +112,69 @@ export function spreadRows(available: number, samples: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => Math.floor((i * available) / n));
 }
 
-/** Runs `pass` on `samples` rows of the batches spread evenly, `batch` at a time; one result per piece. */
-function inPieces(batches: readonly tf.Tensor4D[], o: { samples?: number; batch?: number }, pass: (x: tf.Tensor4D) => tf.Tensor): tf.Tensor[] {
-  const available = batches.reduce((n, b) => n + b.shape[0], 0);
+/** One forward pass of a unit cache: rows of one defender batch (null: the whole batch). */
+export interface CachePiece {
+  readonly batch: number;
+  readonly rows: Int32Array | null;
+}
+
+/** The passes that cache `samples` of the batches' rows spread evenly, `batch` rows at a time, in cache order. */
+export function cachePieces(batchSizes: readonly number[], o: { samples?: number; batch?: number }): CachePiece[] {
+  const available = batchSizes.reduce((n, b) => n + b, 0);
   const rows = spreadRows(available, o.samples ?? available);
-  const out: tf.Tensor[] = [];
+  const pieces: CachePiece[] = [];
   let next = 0;
   let offset = 0;
+  batchSizes.forEach((size, batch) => {
+    const local: number[] = [];
+    while (next < rows.length && rows[next] < offset + size) local.push(rows[next++] - offset);
+    offset += size;
+    const step = Math.max(1, Math.min(o.batch ?? size, size));
+    for (let start = 0; start < local.length; start += step) {
+      const picked = local.slice(start, start + step);
+      pieces.push({ batch, rows: picked.length === size ? null : Int32Array.from(picked) });
+    }
+  });
+  return pieces;
+}
+
+/** Runs `pass` on each piece's rows; one result per piece (the caller disposes them). */
+export function runPieces(batches: readonly tf.Tensor4D[], pieces: readonly CachePiece[], pass: (x: tf.Tensor4D) => tf.Tensor): tf.Tensor[] {
+  const out: tf.Tensor[] = [];
   try {
-    for (const b of batches) {
-      const size = b.shape[0];
-      const local: number[] = [];
-      while (next < rows.length && rows[next] < offset + size) local.push(rows[next++] - offset);
-      offset += size;
-      const step = Math.max(1, Math.min(o.batch ?? size, size));
-      for (let start = 0; start < local.length; start += step) {
-        const picked = local.slice(start, start + step);
-        const whole = picked.length === size;
-        out.push(tf.tidy(() => pass(whole ? b : tf.gather(b, picked))));
-      }
+    for (const { batch, rows } of pieces) {
+      const b = batches[batch];
+      out.push(tf.tidy(() => pass(rows ? tf.gather(b, rows) : b)));
     }
   } catch (e) {
     tf.dispose(out);
     throw e;
   }
   return out;
+}
+
+function inPieces(batches: readonly tf.Tensor4D[], o: { samples?: number; batch?: number }, pass: (x: tf.Tensor4D) => tf.Tensor): tf.Tensor[] {
+  return runPieces(batches, cachePieces(batches.map((b) => b.shape[0]), o), pass);
+}
+
+/**
+ * A unit's input as the quantized model feeds it, quantized by the unit's input quantizer:
+ * the pass of cacheUnitInputs (one piece of a batch in, one tensor out).
+ */
+export function unitInputPass(work: QuantizedModel, unit: CalibrationUnit): (b: tf.Tensor4D) => tf.Tensor {
+  const actParams = work.parts.activations.get(unit.head);
+  const transform = work.transform();
+  return (b) => {
+    const [x] = work.model.outputsOf(b, [unit.input], { transform });
+    // A copy without an input quantizer: for the first unit x is the batch itself, which the
+    // caller disposes with the cache.
+    return actParams ? fakeQuant(x, actParams) : tf.clone(x);
+  };
+}
+
+/** The full-precision model's output at a unit's last node: the pass of cacheUnitTargets. */
+export function unitTargetPass(fp: GraphModel, unit: CalibrationUnit): (b: tf.Tensor4D) => tf.Tensor {
+  return (b) => fp.outputsOf(b, [unit.output])[0];
 }
 
 function memoryContext(model: GraphModel, stage: string, plan: Partial<Pick<UnitCachePlan, 'batch' | 'budget'>>, unit: CalibrationUnit): Pick<BatchPlan, 'model' | 'stage' | 'batch'> & { budget?: MemoryBudget } {
@@ -150,17 +188,10 @@ function memoryContext(model: GraphModel, stage: string, plan: Partial<Pick<Unit
  * network again. One tensor per piece; the caller disposes them.
  */
 export function cacheUnitInputs(work: QuantizedModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[], plan: Partial<Pick<UnitCachePlan, 'samples' | 'batch' | 'budget'>> = {}): tf.Tensor[] {
-  const actParams = work.parts.activations.get(unit.head);
-  const transform = work.transform();
-  return withAllocationGuard(memoryContext(work.model, 'caching the input of', plan, unit), () => inPieces(batches, plan, (b) => {
-    const [x] = work.model.outputsOf(b, [unit.input], { transform });
-    // A copy without an input quantizer: for the first unit x is the batch itself, which the
-    // caller disposes with the cache.
-    return actParams ? fakeQuant(x, actParams) : tf.clone(x);
-  }));
+  return withAllocationGuard(memoryContext(work.model, 'caching the input of', plan, unit), () => inPieces(batches, plan, unitInputPass(work, unit)));
 }
 
 /** The full-precision model's output at the unit's last node, on its own fp path (the same samples and pieces as cacheUnitInputs). */
 export function cacheUnitTargets(fp: GraphModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[], plan: Partial<Pick<UnitCachePlan, 'samples' | 'batch' | 'budget'>> = {}): tf.Tensor[] {
-  return withAllocationGuard(memoryContext(fp, 'caching the target of', plan, unit), () => inPieces(batches, plan, (b) => fp.outputsOf(b, [unit.output])[0]));
+  return withAllocationGuard(memoryContext(fp, 'caching the target of', plan, unit), () => inPieces(batches, plan, unitTargetPass(fp, unit)));
 }
