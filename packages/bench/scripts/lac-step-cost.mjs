@@ -1,0 +1,55 @@
+// CPU time of one LAC step (the forward Q(W + alpha) of a unit on its cached inputs, the
+// output quantizer, the squared-Euclidean reconstruction and its gradient with respect to
+// alpha) on three units of test/fixtures/models/pqbackdoor-w4, at batch 32 (LAC's), 16 (each
+// of two workers' shard), 8 and 1, on this thread alone: how a step's cost follows its batch.
+//   node packages/bench/scripts/lac-step-cost.mjs        (run `pnpm build` first)
+// The grids are a 4-bit per-channel min-max quantization of the fixture on random inputs:
+// the cost of a step does not depend on their values.
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import 'reflect-metadata';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
+
+const fixture = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures/models/pqbackdoor-w4');
+await initBackend('wasm');
+const { model } = await loadModel(fixture);
+const W4A4 = {
+  name: 'w4a4', description: 'probe', firstLastAt8Bits: false, foldBatchNorm: false,
+  weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'minmax' },
+  activations: { bits: 4, symmetric: false, observer: 'minmax', smoothing: { kind: 'extreme' } },
+};
+const calibration = tf.randomNormal([64, ...model.inputShape], 0, 1, 'float32', 1);
+const q = await quantizeModel(model, W4A4, [calibration]);
+const units = model.units();
+for (const unit of [units[1], units[4], units[7]]) {
+  const [inputs] = q.model.outputsOf(calibration, [unit.input], { transform: q.transform() });
+  const [targets] = model.outputsOf(calibration, [unit.output]);
+  const head = q.model.node(unit.head);
+  const alpha = tf.variable(tf.zerosLike(head.params[weightParamOf(head)]));
+  const outputQuant = unitOutputQuantizer(q, unit);
+  const transform = {
+    param: (node, name, value) => (name !== weightParamOf(node) ? value : q.quantizeWeight(node.name, node.name === unit.head ? tf.add(value, alpha) : value)),
+  };
+  const costs = [];
+  for (const batch of [32, 16, 8, 1]) {
+    const step = () => tf.tidy(() => {
+      const rows = tf.tensor1d(Array.from({ length: batch }, (_, i) => i), 'int32');
+      const { value, grads } = tf.variableGrads(() => {
+        const out = outputQuant(q.model.runUnit(unit, tf.gather(inputs, rows), { transform }));
+        return tf.mean(tf.square(tf.sub(out, tf.gather(targets, rows))));
+      }, [alpha]);
+      grads[alpha.name].dataSync();
+      return value.dataSync()[0];
+    });
+    for (let i = 0; i < 5; i++) step();
+    const start = process.cpuUsage();
+    const repeats = 40;
+    for (let i = 0; i < repeats; i++) step();
+    const used = process.cpuUsage(start);
+    costs.push(`batch ${batch} ${((used.user + used.system) / repeats / 1000).toFixed(1)} ms`);
+  }
+  process.stdout.write(`${unit.head.padEnd(22)} input ${inputs.shape.slice(1).join('x').padEnd(9)} ${costs.join(', ')}\n`);
+  tf.dispose([inputs, targets, alpha]);
+}
+process.exit(0);
