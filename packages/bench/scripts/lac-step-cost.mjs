@@ -1,15 +1,19 @@
 // CPU time of one LAC step (the forward Q(W + alpha) of a unit on its cached inputs, the
 // output quantizer, the squared-Euclidean reconstruction and its gradient with respect to
 // alpha) on three units of test/fixtures/models/pqbackdoor-w4, at batch 32 (LAC's), 16 (each
-// of two workers' shard), 8 and 1, on this thread alone: how a step's cost follows its batch.
+// of two workers' shard), 8 and 1, on this thread alone: how a step's cost follows its batch;
+// then the CPU of each thread per step of batch 32 on a pool of two workers (LAC's
+// parallel-unit.ts, as `--threads 2` runs it).
 //   node packages/bench/scripts/lac-step-cost.mjs        (run `pnpm build` first)
 // The grids are a 4-bit per-channel min-max quantization of the fixture on random inputs:
 // the cost of a step does not depend on their values.
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
+import { GraphModel, QuantizedModel, StepPool, cloneGraph, initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
+import { ParallelUnit } from '../../../plugins/defense-lac/dist/parallel-unit.js';
 
 const fixture = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures/models/pqbackdoor-w4');
 await initBackend('wasm');
@@ -52,4 +56,37 @@ for (const unit of [units[1], units[4], units[7]]) {
   process.stdout.write(`${unit.head.padEnd(22)} input ${inputs.shape.slice(1).join('x').padEnd(9)} ${costs.join(', ')}\n`);
   tf.dispose([inputs, targets, alpha]);
 }
+
+/** Milliseconds of CPU per thread of this process (the pool's workers are threads of it). */
+function threadTimes() {
+  const times = new Map();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      times.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+    } catch {
+      // the thread ended
+    }
+  }
+  return times;
+}
+
+const work = new QuantizedModel({ ...q.parts, model: new GraphModel(cloneGraph(q.model.graph)), weightsOnGrid: false });
+const pool = await StepPool.start(2);
+for (const unit of [units[1], units[4], units[7]]) {
+  const [inputs] = work.model.outputsOf(calibration, [unit.input], { transform: work.transform() });
+  const [targets] = model.outputsOf(calibration, [unit.output]);
+  const head = work.model.node(unit.head);
+  const alpha = tf.variable(tf.zerosLike(head.params[weightParamOf(head)]));
+  const parallel = await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: true, scoreBatch: 64 });
+  const rows = Array.from({ length: 32 }, (_, i) => i);
+  for (let i = 0; i < 5; i++) (await parallel.gradient(rows)).grad.dispose();
+  const before = threadTimes();
+  const repeats = 40;
+  for (let i = 0; i < repeats; i++) (await parallel.gradient(rows)).grad.dispose();
+  const per = [...threadTimes()].map(([tid, t]) => [tid === String(process.pid) ? 'calling' : `thread ${tid}`, (t - (before.get(tid) ?? 0)) / repeats]).filter(([, ms]) => ms > 1);
+  process.stdout.write(`${unit.head.padEnd(22)} pool of 2, batch 32: ${per.map(([who, ms]) => `${who} ${ms.toFixed(1)} ms`).join(', ')}\n`);
+  tf.dispose([inputs, targets, alpha]);
+}
+await pool.close();
+await StepPool.closeIdle();
 process.exit(0);
