@@ -7,13 +7,13 @@
 //   node packages/bench/scripts/lac-step-cost.mjs        (run `pnpm build` first)
 // The grids are a 4-bit per-channel min-max quantization of the fixture on random inputs:
 // the cost of a step does not depend on their values.
-import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
 import { GraphModel, QuantizedModel, StepPool, cloneGraph, initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
 import { ParallelUnit } from '../../../plugins/defense-lac/dist/parallel-unit.js';
+import { threadCpuSeconds } from './thread-times.mjs';
 
 const fixture = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures/models/pqbackdoor-w4');
 await initBackend('wasm');
@@ -57,17 +57,9 @@ for (const unit of [units[1], units[4], units[7]]) {
   tf.dispose([inputs, targets, alpha]);
 }
 
-/** Milliseconds of CPU per thread of this process (the pool's workers are threads of it). */
+/** Milliseconds of CPU per thread of this process. */
 function threadTimes() {
-  const times = new Map();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      times.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
-    } catch {
-      // the thread ended
-    }
-  }
-  return times;
+  return new Map([...threadCpuSeconds()].map(([tid, s]) => [tid, s * 1e3]));
 }
 
 const work = new QuantizedModel({ ...q.parts, model: new GraphModel(cloneGraph(q.model.graph)), weightsOnGrid: false });

@@ -4,31 +4,20 @@
 //   node packages/bench/scripts/purify-profile.mjs [--threads N] [--iterations N] [--baselines side|pool]
 // LAC + PDA (fast preset) on test/fixtures/models/pqbackdoor-w4 under academic-w4a4; run
 // `pnpm build` first. A stage's line holds the work that runs until the next stage starts.
-import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import 'reflect-metadata';
 import { BUILTIN_MODULES, Engine, initBackend, loadDataset, loadModel, purify, setRunThreads } from '@qcb/core';
 import { DEFAULT_PLUGINS } from '@qcb/cli';
+import { threadCpuSeconds } from './thread-times.mjs';
 
 const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, iterations: { type: 'string' }, baselines: { type: 'string' } } });
 const fixture = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures/models/pqbackdoor-w4');
 await initBackend('wasm');
 setRunThreads(Number(values.threads));
 
-/** Seconds of CPU per thread of this process (the pool's workers are threads of it). */
-function threadTimes() {
-  const times = new Map();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      times.set(tid, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e9);
-    } catch {
-      // the thread ended
-    }
-  }
-  return times;
-}
+const threadTimes = threadCpuSeconds; // seconds per thread
 
 const rows = [];
 let last = threadTimes();
