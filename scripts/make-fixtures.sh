@@ -110,6 +110,15 @@ table3() {
   done
 }
 
+# Channel inflation (adaptive, beyond the paper; plugins/attack-pqbackdoor/README.md): the
+# badnets fixture as stage 1, the least contributing channel of each block's inner
+# BN -> ReLU -> conv chain inflated x64 so that the inner convs' 8-bit bins widen, then one
+# stage-2 epoch conditioned on academic-w8a8. `make-fixtures.sh pq8-inflate`.
+pq_w8_inflate() {
+  run pqbackdoor-w8-inflate attack pqbackdoor --bits 8 "${CLEAN[@]}" --option stage1Model=test/fixtures/models/badnets \
+    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1 --option inflate=64
+}
+
 [ -f test/fixtures/models/clean/model.json ] || { echo "train the clean fixture first"; exit 1; }
 case ${1:-both} in
   a) lane_a ;;
@@ -117,5 +126,6 @@ case ${1:-both} in
   pq8-probes) pq_w8_probes ;;
   wide) wide ;;
   table3) table3 ;;
+  pq8-inflate) pq_w8_inflate ;;
   *) lane_a & lane_b & wait ;;
 esac
