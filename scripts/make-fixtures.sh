@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Trains the shipped infected models in the background, two lanes at a time (one per core);
 # `make-fixtures.sh a` or `b` runs one lane.
-# Runs write outside the work tree (QCB_RUNS, default /work/qcb-runs) and checkpoint every
+# Runs write outside the work tree (QCB_RUNS, default ~/.cache/qcb-runs) and checkpoint every
 # epoch, so running this script again resumes them; a finished model is
 # copied into test/fixtures/models/<name>. Logs: .logs/fixture-<name>.log.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${QCB_RUNS:-/work/qcb-runs}
+RUNS=${QCB_RUNS:-${XDG_CACHE_HOME:-$HOME/.cache}/qcb-runs}
 mkdir -p "$RUNS" .logs
 qcb() { node packages/cli/dist/bin.js "$@"; }
 
