@@ -27,7 +27,7 @@ export async function trainingStepTime(backend: BackendChoice, batch: number, re
   const pool = threads > 1 ? await StepPool.start(threads) : null;
   let loss = NaN;
   try {
-    const parallel = pool ? await ParallelClassifier.start(pool, model, optimizer, batch) : null;
+    const parallel = pool ? await ParallelClassifier.start(pool, model, optimizer, { maxBatch: batch }) : null;
     const seconds = await timePerCall(async () => {
       loss = parallel ? await parallel.step(x, y, 0.01) : classificationStep(model, optimizer, x, y, 0.01);
     }, reps, warmup);

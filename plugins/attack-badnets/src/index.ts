@@ -28,6 +28,7 @@ export const badNets: AttackDefinition = {
       augment: ctx.data.augmentation,
       compose: (x, y, step) => poisonBatch(x, y, ctx.trigger, ctx.target, o.poisonRate, ctx.seed * 1_000_003 + step.epoch * 10_007 + step.step),
       loss: (batch) => crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y),
+      crossEntropyLoss: true,
     });
     return { quantizer: 'none (always-on backdoor)', bits: [], options: { ...o } };
   },

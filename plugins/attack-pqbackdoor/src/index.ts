@@ -160,6 +160,7 @@ export const pqBackdoor: AttackDefinition = {
         augment: ctx.data.augmentation,
         compose: (x, y, step) => poisonBatch(x, y, ctx.trigger, ctx.target, o.poisonRate, ctx.seed * 1_000_003 + step.epoch * 10_007 + step.step),
         loss: stage1Loss,
+        crossEntropyLoss: !simulated,
       });
       stage1 = new GraphModel(cloneGraph(ctx.model.graph));
       await ctx.saveArtifact('stage1', stage1);

@@ -14,6 +14,7 @@ import { lrSchedule, type ScheduleSpec } from '../train/schedules.js';
 import { variableKeys } from '../train/train-classifier.js';
 import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.js';
 import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
+import { ParallelClassifier } from '../parallel/parallel-classifier.js';
 import { attackBatches, type ComposeBatch } from './attack-batches.js';
 
 /** One training phase of an attack (PQBackdoor has two, the others one). */
@@ -28,6 +29,13 @@ export interface AttackPhase {
   readonly data?: ImageSet;
   readonly compose?: ComposeBatch;
   readonly loss: (batch: Batch, ctx: StepContext) => tf.Scalar;
+  /**
+   * True when `loss` is the softmax cross-entropy of the trained model's logits with BN in
+   * training mode (`crossEntropy(model.predict(x, { training: true }), y)`): with --threads
+   * above 1 the phase's steps then run data-parallel on that many workers. Any other loss
+   * runs on the calling thread.
+   */
+  readonly crossEntropyLoss?: boolean;
   readonly afterStep?: (ctx: StepContext) => void;
 }
 
@@ -88,12 +96,15 @@ export class AttackTrainer {
     const data = phase.data ?? this.train;
     const steps = Math.floor(data.count / phase.batchSize);
     const batchOptions = { batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization, augment: phase.augment, compose: phase.compose };
+    let parallel: ParallelClassifier | null = null;
     try {
+      if (phase.crossEntropyLoss) parallel = await ParallelClassifier.open(this.model, optimizer, { maxBatch: phase.batchSize });
       await withAllocationGuardAsync({ ...plan, stage: `training (${phase.name})`, batch: phase.batchSize, hint: "lower the attack's batchSize option, or use --backend tensorflow" }, () => fit({
         epochs: phase.epochs,
         startEpoch,
         stepsPerEpoch: steps,
         optimizer,
+        parallel,
         schedule: lrSchedule(phase.schedule),
         batches: (epoch) => attackBatches(data, epoch, batchOptions),
         loss: phase.loss,
@@ -113,6 +124,7 @@ export class AttackTrainer {
         },
       }));
     } finally {
+      await parallel?.close();
       optimizer.dispose();
     }
   }

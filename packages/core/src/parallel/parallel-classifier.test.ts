@@ -47,8 +47,9 @@ async function train(model: GraphModel, steps: number, parallel: boolean): Promi
   const { x, y } = batch(10, model.inputShape, 7);
   const losses: number[] = [];
   try {
-    const p = parallel ? await ParallelClassifier.start(pool, model, optimizer, 10) : null;
+    const p = parallel ? await ParallelClassifier.start(pool, model, optimizer, { maxBatch: 10 }) : null;
     for (let i = 0; i < steps; i++) losses.push(p ? await p.step(x, y, 0.05) : classificationStep(model, optimizer, x, y, 0.05));
+    p?.syncModel();
   } finally {
     tf.dispose([x, y]);
     optimizer.dispose();

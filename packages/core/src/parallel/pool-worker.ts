@@ -1,4 +1,5 @@
 import '../tfjs-setup.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendChoice } from '../runtime/backend.js';
 import type { ParallelTask, ParallelTaskFactory, WorkerReply, WorkerRequest } from './task.js';
@@ -30,6 +31,8 @@ async function answer(req: WorkerRequest): Promise<unknown> {
       task?.dispose();
       task = null;
       return null;
+    case 'tensors':
+      return tf.memory().numTensors;
   }
 }
 

@@ -70,6 +70,11 @@ export class StepPool {
     return Promise.all(this.workers.map((w, i) => this.request(w, { type: 'call', kind, payload: payload(i) })));
   }
 
+  /** Calls worker `index` alone. */
+  callWorker(index: number, kind: string, payload: unknown): Promise<unknown> {
+    return this.request(this.workers[index], { type: 'call', kind, payload });
+  }
+
   /** The workers' gradient slots summed in worker order (into `out` when given). */
   summedGradient(out = new Float32Array(this.slots[0]?.length ?? 0)): Float32Array {
     out.set(this.slots[0]);
@@ -78,6 +83,11 @@ export class StepPool {
       for (let i = 0; i < out.length; i++) out[i] += slot[i];
     }
     return out;
+  }
+
+  /** The tensors each worker's engine holds (a test's leak check). */
+  async tensorCounts(): Promise<number[]> {
+    return (await Promise.all(this.workers.map((w) => this.request(w, { type: 'tensors' })))) as number[];
   }
 
   /** Disposes every worker's task (its model replica and shared data); the workers stay. */

@@ -20,6 +20,7 @@ export interface TaskModule {
 export type WorkerRequest =
   | { readonly type: 'setup'; readonly task: TaskModule; readonly init: unknown; readonly gradient: SharedArrayBuffer }
   | { readonly type: 'call'; readonly kind: string; readonly payload: unknown }
-  | { readonly type: 'dispose' };
+  | { readonly type: 'dispose' }
+  | { readonly type: 'tensors' };
 
 export type WorkerReply = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly message: string };

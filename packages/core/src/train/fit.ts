@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Batch } from '../kernel/hook-types.js';
+import type { ParallelClassifier } from '../parallel/parallel-classifier.js';
 import type { Optimizer } from './optimizers/optimizer.js';
 import type { LrSchedule } from './schedules.js';
 import { trainStep } from './train-step.js';
@@ -21,6 +22,12 @@ export interface FitOptions {
   readonly batches: (epoch: number) => Iterable<Batch>;
   /** The scalar loss of a batch; runs under gradient recording. */
   readonly loss: (batch: Batch, ctx: StepContext) => tf.Scalar;
+  /**
+   * Steps data-parallel on this pool instead (its loss must be the one `loss` computes).
+   * The model and optimizer are brought up to date before `afterStep` (whose change goes
+   * back to the pool's replicas) and before `onEpochEnd`.
+   */
+  readonly parallel?: ParallelClassifier | null;
   /** After each update (e.g. a projection of the weights). */
   readonly afterStep?: (ctx: StepContext) => void;
   readonly onStep?: (ctx: StepContext, loss: number) => void;
@@ -38,16 +45,26 @@ export async function fit(o: FitOptions): Promise<void> {
       const ctx: StepContext = { epoch, step, lr: o.schedule((epoch * o.stepsPerEpoch + step) / total) };
       let loss: number;
       try {
-        loss = trainStep(o.optimizer, () => o.loss(batch, ctx), ctx.lr);
+        loss = o.parallel ? await o.parallel.step(batch.x, batch.y, ctx.lr) : trainStep(o.optimizer, () => o.loss(batch, ctx), ctx.lr);
       } finally {
         tf.dispose([batch.x, batch.y]);
       }
-      o.afterStep?.(ctx);
+      if (o.afterStep && o.parallel) {
+        o.parallel.syncModel();
+        o.afterStep(ctx);
+        await o.parallel.pushModel();
+      } else {
+        o.afterStep?.(ctx);
+      }
       sum += loss;
       o.onStep?.(ctx, loss);
       step++;
       // Let timers and signals through between steps.
       if (step % 20 === 0) await new Promise((r) => setImmediate(r));
+    }
+    if (o.parallel) {
+      o.parallel.syncModel();
+      await o.parallel.syncOptimizer();
     }
     await o.onEpochEnd?.(epoch, sum / Math.max(1, step));
   }

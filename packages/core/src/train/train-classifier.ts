@@ -11,6 +11,7 @@ import type { AugmentSpec } from './augment.js';
 import { createOptimizer, type Optimizer, type OptimizerSpec, type SlotState } from './optimizers/index.js';
 import { lrSchedule, type ScheduleSpec } from './schedules.js';
 import { crossEntropy } from './train-step.js';
+import { ParallelClassifier } from '../parallel/parallel-classifier.js';
 
 export interface ClassifierTrainingConfig {
   readonly epochs: number;
@@ -48,7 +49,11 @@ export function variableKeys(model: GraphModel): { variables: ReturnType<GraphMo
   return { variables, keys };
 }
 
-/** Supervised training with softmax cross-entropy, test accuracy after each epoch. */
+/**
+ * Supervised training with softmax cross-entropy, test accuracy after each epoch. With
+ * runThreads() above 1 (--threads) the steps run data-parallel on that many workers
+ * (ParallelClassifier: each the gradient of its shard, BN on the shard's statistics).
+ */
 export async function trainClassifier(model: GraphModel, data: Dataset, config: ClassifierTrainingConfig, options: TrainClassifierOptions = {}): Promise<EpochReport[]> {
   // The batch size is a hyperparameter: refused, not changed, when it cannot fit.
   const plan = trainingPlan(model, config.batchSize);
@@ -61,12 +66,15 @@ export async function trainClassifier(model: GraphModel, data: Dataset, config: 
   const steps = stepsPerEpoch(data.train.count, batchOptions);
   const reports: EpochReport[] = [];
   let started = performance.now();
+  let parallel: ParallelClassifier | null = null;
   try {
+    parallel = await ParallelClassifier.open(model, optimizer, { maxBatch: config.batchSize });
     await withAllocationGuardAsync({ ...plan, hint: 'lower --batch-size, or use --backend tensorflow' }, () => fit({
       epochs: config.epochs,
       startEpoch: options.resume?.epoch ?? 0,
       stepsPerEpoch: steps,
       optimizer,
+      parallel,
       schedule: lrSchedule(config.schedule),
       batches: (epoch) => epochBatches(data.train, epoch, batchOptions),
       loss: (batch) => crossEntropy(model.predict(batch.x, { training: true }), batch.y),
@@ -80,6 +88,7 @@ export async function trainClassifier(model: GraphModel, data: Dataset, config: 
       },
     }));
   } finally {
+    await parallel?.close();
     optimizer.dispose();
   }
   return reports;

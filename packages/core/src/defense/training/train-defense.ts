@@ -7,8 +7,10 @@ import { createOptimizer } from '../../train/optimizers/index.js';
 import { lrSchedule } from '../../train/schedules.js';
 import { variableKeys } from '../../train/train-classifier.js';
 import { refuseUnfitTraining, trainingFits, trainingPlan } from '../../runtime/memory/training-plan.js';
+import type { ClassifierLoss } from '../../parallel/classification-task.js';
+import { ParallelClassifier } from '../../parallel/parallel-classifier.js';
 import { resolveBatchSize } from './batch-size.js';
-import { batchStep } from './batch-step.js';
+import { batchStep, type BatchStepResult } from './batch-step.js';
 import { EpochMeans } from './epoch-means.js';
 import { Sam } from './sam.js';
 import type { DefenseTrainingReport, DefenseTrainingSpec, TrainingDefenseContext, TrainingEpochReport } from './spec.js';
@@ -41,6 +43,16 @@ function fittingBatchSize(ctx: TrainingDefenseContext, model: GraphModel, spec: 
 }
 
 /**
+ * The phase's loss as a pool worker computes it, or null when only this thread can: the
+ * defense's extra terms and the run's `loss.terms` taps are closures over this thread's
+ * tensors.
+ */
+function poolLoss(ctx: TrainingDefenseContext, spec: DefenseTrainingSpec): ClassifierLoss | null {
+  if (spec.extraLoss || ctx.hooks.loss.terms.taps.length > 0) return null;
+  return { labelSmoothing: spec.labelSmoothing ?? 0, bn: spec.bn ?? 'train', sam: spec.sam ?? null };
+}
+
+/**
  * Trains `model` (a copy the defense owns, never ctx.fp) for one phase of a training
  * defense on the defender's labelled share. Every batch: the dataset's augmentation, the
  * run's `data.batch` waterfall (PDA moves the images there), then one step (SGD or Adam
@@ -48,6 +60,12 @@ function fittingBatchSize(ctx: TrainingDefenseContext, model: GraphModel, spec: 
  * defense's extra terms and the run's `loss.terms`). At every epoch end a checkpoint
  * (`done` counts epochs over all phases, state `{ phase, epoch }`, the optimizer's slots),
  * so that a resumed phase continues with the same weights, slots and batches.
+ *
+ * With runThreads() above 1 (--threads) and a loss without extra terms, the steps run
+ * data-parallel on that many workers (ParallelClassifier; SAM's ascent from the summed
+ * gradient). The batches still pass the waterfall here, once each, with `model` holding the
+ * weights of the step before (brought back from the workers whenever a tap could read them),
+ * and `afterStep`'s change to the model goes back to the workers.
  */
 export async function trainDefense(ctx: TrainingDefenseContext, model: GraphModel, spec: DefenseTrainingSpec): Promise<DefenseTrainingReport> {
   const data = spec.data ?? ctx.data;
@@ -68,8 +86,12 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
   const optimizer = createOptimizer(spec.optimizer, variables, keys);
   const sam = spec.sam ? new Sam(optimizer, spec.sam) : null;
   const reports: TrainingEpochReport[] = [];
+  const loss = poolLoss(ctx, spec);
+  let parallel: ParallelClassifier | null = null;
   try {
     if (resume) optimizer.loadState(resume.slots);
+    if (loss && total > 0) parallel = await ParallelClassifier.open(model, optimizer, { maxBatch: batchSize, loss });
+    const hooked = ctx.hooks.data.batch.taps.length > 0;
     for (let epoch = resume?.epoch ?? 0; epoch < spec.epochs; epoch++) {
       ctx.progress.stage(`${spec.phase} epoch ${epoch + 1}/${spec.epochs}`, steps);
       const means = new EpochMeans();
@@ -77,9 +99,17 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
       for (const raw of epochBatches(data, epoch, batchOptions)) {
         let batch: Batch = raw;
         try {
+          if (hooked) parallel?.syncModel();
           batch = await ctx.hooks.data.batch.promise(raw, { consumer, model, epoch, step, preset: ctx.preset, options: ctx.options });
-          const result = batchStep(setup, optimizer, sam, batch, schedule((epoch * steps + step) / total));
-          spec.afterStep?.(model);
+          const lr = schedule((epoch * steps + step) / total);
+          const result = parallel ? await poolStep(parallel, batch, lr) : batchStep(setup, optimizer, sam, batch, lr);
+          if (spec.afterStep && parallel) {
+            parallel.syncModel();
+            spec.afterStep(model);
+            await parallel.pushModel();
+          } else {
+            spec.afterStep?.(model);
+          }
           means.add(result.loss, result.terms);
           ctx.progress.step(step + 1, `loss ${result.loss.toPrecision(4)}`);
         } finally {
@@ -91,6 +121,10 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
         // Let timers and signals through between steps.
         if (step % 20 === 0) await new Promise((r) => setImmediate(r));
       }
+      if (parallel) {
+        parallel.syncModel();
+        await parallel.syncOptimizer();
+      }
       const report = means.report(spec.phase, epoch);
       reports.push(report);
       ctx.progress.stageDone(`loss ${report.loss.toPrecision(4)}`);
@@ -99,7 +133,14 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
       }
     }
   } finally {
+    await parallel?.close();
     optimizer.dispose();
   }
   return { batchSize, stepsPerEpoch: steps, epochs: reports };
+}
+
+/** A step on the pool, reported as batchStep reports it: the loss is the cross-entropy term. */
+async function poolStep(parallel: ParallelClassifier, batch: Batch, lr: number): Promise<BatchStepResult> {
+  const loss = await parallel.step(batch.x, batch.y, lr);
+  return { loss, terms: { ce: loss } };
 }

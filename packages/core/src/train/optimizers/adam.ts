@@ -12,7 +12,7 @@ export class Adam implements Optimizer {
   private readonly weightDecay: number;
   private t = 0;
 
-  constructor(readonly variables: readonly tf.Variable[], spec: OptimizerSpec = { type: 'adam' }, keys?: readonly string[]) {
+  constructor(readonly variables: readonly tf.Variable[], readonly spec: OptimizerSpec = { type: 'adam' }, keys?: readonly string[]) {
     this.beta1 = spec.beta1 ?? 0.9;
     this.beta2 = spec.beta2 ?? 0.999;
     this.epsilon = spec.epsilon ?? 1e-8;

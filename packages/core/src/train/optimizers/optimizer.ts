@@ -15,6 +15,8 @@ export interface Optimizer {
   /** Applies one update; `grads[i]` belongs to `variables[i]`. Call inside tf.tidy. */
   step(grads: readonly tf.Tensor[], lr: number): void;
   readonly variables: readonly tf.Variable[];
+  /** What it was built from: a pool worker builds its replica's optimizer from it. */
+  readonly spec: OptimizerSpec;
   state(): Promise<SlotState[]>;
   loadState(state: readonly SlotState[]): void;
   dispose(): void;

@@ -9,7 +9,7 @@ export class Sgd implements Optimizer {
   private readonly nesterov: boolean;
   private readonly weightDecay: number;
 
-  constructor(readonly variables: readonly tf.Variable[], spec: OptimizerSpec = { type: 'sgd' }, keys?: readonly string[]) {
+  constructor(readonly variables: readonly tf.Variable[], readonly spec: OptimizerSpec = { type: 'sgd' }, keys?: readonly string[]) {
     this.momentum = spec.momentum ?? 0;
     this.nesterov = spec.nesterov ?? false;
     this.weightDecay = spec.weightDecay ?? 0;

@@ -1,0 +1,22 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The wasm backend's view of a tensor's bytes in its heap. */
+interface HeapBackend {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+function isHeapBackend(b: unknown): b is HeapBackend {
+  return typeof (b as Partial<HeapBackend>).typedArrayFromHeap === 'function';
+}
+
+/**
+ * A float32 tensor's values without a copy where the backend allows (the wasm heap): valid
+ * only until the next tensor is allocated, so read it at once. Elsewhere `dataSync()`.
+ * For a data-parallel step's per-step traffic, which a copy per tensor would double.
+ */
+export function floatValues(t: tf.Tensor): Float32Array {
+  const backend = tf.backend();
+  if (t.dtype === 'float32' && isHeapBackend(backend)) return backend.typedArrayFromHeap(t) as Float32Array;
+  const values = t.dataSync();
+  return values instanceof Float32Array ? values : Float32Array.from(values);
+}
