@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttackTrainer } from '../attack/attack-trainer.js';
+import { syntheticDataset } from '../data/synthetic.js';
+import type { GraphModel } from '../ir/graph-model.js';
+import { tinyResidualModel } from '../ir/testing/tiny-residual.js';
+import { StepPool } from '../parallel/step-pool.js';
+import { setRunThreads } from '../parallel/threads.js';
+import { initBackend } from '../runtime/backend.js';
+import { trainClassifier } from './train-classifier.js';
+import { crossEntropy } from './train-step.js';
+
+// On two threads the steps run on pool workers (the compiled dist/, which pnpm test builds first).
+const data = syntheticDataset({ classes: 3, shape: [8, 8, 1], trainCount: 96, testCount: 16, seed: 2 });
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+afterAll(async () => {
+  setRunThreads(1);
+  await StepPool.closeIdle();
+  dirs.forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+function weights(model: GraphModel): number[][] {
+  return model.graph.nodes.flatMap((n) => Object.values(n.params).map((v) => Array.from(v.dataSync())));
+}
+
+async function workerTensors(): Promise<number[]> {
+  const pool = await StepPool.start(2);
+  if (!pool) throw new Error('no step pool: run pnpm build first (the workers run dist/)');
+  const counts = await pool.tensorCounts();
+  await pool.close();
+  return counts;
+}
+
+/** qcb train's loop on `threads` threads: the final weights and each epoch's loss and test accuracy. */
+async function classifier(threads: number, epochs = 2): Promise<{ weights: number[][]; reports: unknown[] }> {
+  setRunThreads(threads);
+  const model = tinyResidualModel(4);
+  const reports = await trainClassifier(model, data, { epochs, batchSize: 16, optimizer: { type: 'sgd', momentum: 0.9, weightDecay: 5e-4 }, schedule: { type: 'cosine', lr: 0.05 }, augment: { padCrop: 1, flip: true }, seed: 3 });
+  const w = weights(model);
+  model.dispose();
+  return { weights: w, reports: reports.map(({ epoch, loss, testAccuracy }) => ({ epoch, loss, testAccuracy })) };
+}
+
+/** An attack phase of plain cross-entropy on `threads` threads: the final weights. */
+async function attack(threads: number, crossEntropyLoss: boolean): Promise<number[][]> {
+  setRunThreads(threads);
+  const dir = mkdtempSync(join(tmpdir(), 'qcb-attack-threads-'));
+  dirs.push(dir);
+  const { trainer } = await AttackTrainer.open({ dir: join(dir, 'ckpt'), settings: {}, fresh: async () => tinyResidualModel(5), normalization: data.normalization, train: data.train, seed: 1 });
+  const model = trainer.model;
+  await trainer.runPhase({
+    name: 'poison', epochs: 2, batchSize: 16, optimizer: { type: 'adam' }, schedule: { type: 'constant', lr: 1e-3 },
+    compose: (x, y) => ({ x: tf.mul(x, 0.9) as tf.Tensor4D, y }),
+    loss: (batch) => crossEntropy(model.predict(batch.x, { training: true }), batch.y),
+    crossEntropyLoss,
+  });
+  const w = weights(model);
+  model.dispose();
+  await trainer.cleanUp();
+  return w;
+}
+
+describe('training loops on two threads', () => {
+  it('qcb train: the same weights, losses and accuracies twice for the same seed; not the one-thread ones', async () => {
+    const a = await classifier(2);
+    expect(await classifier(2)).toEqual(a);
+    expect((await classifier(1)).weights).not.toEqual(a.weights);
+  });
+
+  it("an attack phase of plain cross-entropy: the same weights twice (Adam's slots on the workers); another loss runs on this thread", async () => {
+    const a = await attack(2, true);
+    expect(await attack(2, true)).toEqual(a);
+    expect(await attack(1, true)).not.toEqual(a);
+    // Not declared cross-entropy: the calling thread, so the one-thread weights.
+    expect(await attack(2, false)).toEqual(await attack(1, false));
+  });
+
+  it('leaks no tensor on this thread or the workers over a long run', async () => {
+    await classifier(2, 1);
+    const before = tf.memory().numTensors;
+    const workersBefore = await workerTensors();
+    await classifier(2, 12);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(await workerTensors()).toEqual(workersBefore);
+  });
+});
