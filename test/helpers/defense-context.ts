@@ -23,7 +23,8 @@ export async function tinyDefenseContext(o: {
 } = {}): Promise<{ ctx: DefenseContext; fp: GraphModel; dispose(): void }> {
   const data = syntheticDataset({ classes: 4, shape: [8, 8, 1], trainCount: 512, testCount: 64, seed: 3 });
   const fp = o.model ? o.model() : resnetSmall({ inputShape: [8, 8, 1], classes: 4, widths: [4, 8, 8], seed: 11 });
-  await trainClassifier(fp, data, { epochs: 4, batchSize: 32, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'cosine', lr: 0.05 }, seed: 1 });
+  // On one thread whatever the test's --threads: the same model for every thread count.
+  await trainClassifier(fp, data, { epochs: 4, batchSize: 32, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'cosine', lr: 0.05 }, seed: 1 }, { threads: 1 });
   const engine = await Engine.create([...BUILTIN_MODULES, ...(o.modules ?? [])]);
   const profile = o.profile ?? TEST_W4A4;
   const calibration = defenderBatches(data.train, data.normalization, { share: 0.5, samples: 128, batchSize: 64 });

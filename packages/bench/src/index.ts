@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { forwardConvRate } from './conv-rate.js';
 import { fmt } from './timing.js';
-import { trainingStepTime, type StepTiming } from './training-step.js';
+import { trainingStepTime, trainingStepTimes, type StepTiming } from './training-step.js';
 import { caseLabel, parsePurifyCases, timePurify, type PurifyTiming } from './purify.js';
 import { torchAvailable, torchStepTime } from './torch-step.js';
 
@@ -44,11 +44,10 @@ async function main(): Promise<void> {
   }
   log(`  all convs: ${fmt(rate.gflops)} GFLOP/s\n`);
 
-  const one = await trainingStepTime('wasm', batch, wasmSteps, 3, 1);
-  const all = threads > 1 ? await trainingStepTime('wasm', batch, wasmSteps, 3, threads) : one;
+  const { one, all } = await trainingStepTimes(batch, wasmSteps, Number(process.env.QCB_WARM ?? 40), threads);
   const stepFlops = 3 * rate.forwardFlopsPerSample * batch;
   const share = (t: StepTiming): string => `${fmt((100 * stepFlops) / t.seconds / 1e9 / rate.gflops)}% of the one-thread forward conv rate`;
-  log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
+  log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps after 40, 1 thread and ${threads} alternating every 5 (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
   log(`  wasm, 1 thread             ${fmt(one.seconds)} s/step   ${share(one)}   (loss ${fmt(one.loss)})`);
   if (threads > 1) {
     log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);

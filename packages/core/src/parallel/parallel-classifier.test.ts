@@ -49,7 +49,6 @@ async function train(model: GraphModel, steps: number, parallel: boolean): Promi
   try {
     const p = parallel ? await ParallelClassifier.start(pool, model, optimizer, { maxBatch: 10 }) : null;
     for (let i = 0; i < steps; i++) losses.push(p ? await p.step(x, y, 0.05) : classificationStep(model, optimizer, x, y, 0.05));
-    p?.syncModel();
   } finally {
     tf.dispose([x, y]);
     optimizer.dispose();

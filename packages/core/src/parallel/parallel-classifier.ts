@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '../ir/graph-model.js';
 import type { Optimizer } from '../train/optimizers/optimizer.js';
-import { classifierSlotLength, slotsNamedAs, type ClassifierLoss, type ClassifierStepCall, type ClassifierTaskInit } from './classification-task.js';
+import type { ClassifierStepCall, ClassifierTaskInit } from './classification-task.js';
+import { ClassifierShardStep, classifierSlotLength, type ClassifierBuffers, type ClassifierLoss } from './classifier-shard-step.js';
 import { compiledModuleUrl } from './compiled-url.js';
 import { toPortableGraph } from './portable-graph.js';
+import { StepBarrier, barrierBuffer } from './step-barrier.js';
 import { StepPool } from './step-pool.js';
-import { runThreads } from './threads.js';
 import { floatValues } from './tensor-view.js';
-import { barrierBuffer } from './worker-barrier.js';
+import { runThreads } from './threads.js';
 
 const TASK = { url: compiledModuleUrl('./classification-task.js', import.meta.url).href, exportName: 'createClassifierTask' };
 
@@ -19,21 +20,18 @@ export interface ParallelClassifierOptions {
 }
 
 /**
- * A classification step spread over a StepPool, data-parallel as PyTorch's DDP: every worker
- * keeps a replica of the model and of the optimizer, computes the gradient of its shard of
- * each batch, and applies the update of the summed gradient itself (classification-task.ts),
- * so a step sends only the batch: no weights, no optimizer work on this thread. BN in
- * training mode normalises with each shard's statistics (ghost batch norm, as data-parallel
- * PyTorch does without SyncBatchNorm): synchronising them would cost a barrier per BN layer
- * forward and backward.
- *
- * The model and optimizer given stay this thread's copies: `syncModel()` brings the
- * replicas' weights into the model (cheap: they are in shared memory after every step),
- * `syncOptimizer()` their optimizer's slots (for a checkpoint), and `pushModel()` sends a
- * change made here (e.g. a pruning mask) to the replicas.
+ * A classification step data-parallel over the calling thread and a StepPool's workers, as
+ * PyTorch's DDP: each participant computes the gradient of its shard of the batch, they sum
+ * the shards' gradients from shared memory in participant order, and each applies the same
+ * update to its own replica of the model and optimizer (ClassifierShardStep). The calling
+ * thread is participant 0 and its replica is the model and optimizer given, so they hold the
+ * weights and slots of the last step at every moment; a step sends the workers nothing but
+ * the batch. BN in training mode normalises with each shard's statistics (ghost batch norm,
+ * as data-parallel PyTorch does without SyncBatchNorm): synchronising them would cost a
+ * barrier per BN layer forward and backward. A change made to the model on this thread
+ * (e.g. a pruning mask) reaches the workers with `pushModel()`.
  */
 export class ParallelClassifier {
-  private synced = true;
   /** Set when the batch buffer was replaced by a larger one: sent with the next step. */
   private grown: SharedArrayBuffer | null = null;
   /** The pool this classifier started and closes (null: the caller's). */
@@ -41,21 +39,25 @@ export class ParallelClassifier {
 
   private constructor(
     private readonly pool: StepPool,
-    private readonly optimizer: Optimizer,
-    private readonly params: readonly tf.Variable[],
-    private readonly weights: Float32Array,
+    private readonly shard: ClassifierShardStep,
+    private readonly barrier: StepBarrier,
     private batch: Float32Array,
     private readonly imageSize: number,
   ) {}
 
+  /** Threads taking part: the calling one and the pool's workers. */
+  get threads(): number {
+    return this.pool.size + 1;
+  }
+
   /**
-   * On a pool of `threads` workers (default runThreads(), --threads) that this classifier
-   * owns until `close()`; null when that is one thread or the backend runs no pool
-   * (StepPool.start), where the caller steps on its own thread.
+   * On `threads` threads (default runThreads(), --threads): this one and a pool of the rest
+   * that this classifier owns until `close()`; null when that is one thread or the backend
+   * runs no pool (StepPool.start), where the caller steps on its own.
    */
   static async open(model: GraphModel, optimizer: Optimizer, o: ParallelClassifierOptions & { readonly threads?: number }): Promise<ParallelClassifier | null> {
     const threads = o.threads ?? runThreads();
-    const pool = threads > 1 ? await StepPool.start(threads) : null;
+    const pool = threads > 1 ? await StepPool.start(threads - 1, { minimum: 1 }) : null;
     if (!pool) return null;
     try {
       const classifier = await ParallelClassifier.start(pool, model, optimizer, o);
@@ -67,23 +69,17 @@ export class ParallelClassifier {
     }
   }
 
-  /** Closes the pool `open` started (the workers are kept for the next one); nothing for a caller's pool. */
-  async close(): Promise<void> {
-    await this.owned?.close();
-    this.owned = null;
-  }
-
-  /** Sets the pool up for `model` trained by `optimizer` (from its current weights and slots). */
+  /** Sets up `pool`'s workers and this thread to train `model` with `optimizer` (from their current weights and slots). */
   static async start(pool: StepPool, model: GraphModel, optimizer: Optimizer, o: ParallelClassifierOptions): Promise<ParallelClassifier> {
     const loss: ClassifierLoss = { labelSmoothing: o.loss?.labelSmoothing ?? 0, bn: o.loss?.bn ?? 'train', sam: o.loss?.sam ?? null };
     const keyOf = new Map<tf.Variable, string>();
-    const running: string[] = [];
-    const params: tf.Variable[] = [];
+    const running: tf.Variable[] = [];
+    let paramLength = 0;
     for (const node of model.graph.nodes) {
       for (const [param, v] of Object.entries(node.params)) {
         keyOf.set(v, `${node.name}/${param}`);
-        params.push(v);
-        if (loss.bn === 'train' && node.op === 'batchNorm' && node.frozen.includes(param)) running.push(`${node.name}/${param}`);
+        paramLength += v.size;
+        if (loss.bn === 'train' && node.op === 'batchNorm' && node.frozen.includes(param)) running.push(v);
       }
     }
     const trained = optimizer.variables.map((v) => {
@@ -92,25 +88,34 @@ export class ParallelClassifier {
       return key;
     });
     const gradientLength = optimizer.variables.reduce((n, v) => n + v.size, 0);
-    const runningLength = running.reduce((n, key) => n + model.node(key.slice(0, key.lastIndexOf('/'))).params[key.slice(key.lastIndexOf('/') + 1)].size, 0);
-    const imageShape = model.inputShape;
-    const imageSize = imageShape.reduce((a, b) => a * b, 1);
-    const passes = loss.sam ? 2 : 1;
+    const runningLength = running.reduce((n, v) => n + v.size, 0);
+    const imageSize = model.inputShape.reduce((a, b) => a * b, 1);
+    const participants = pool.size + 1;
+    const buffers: ClassifierBuffers = {
+      batch: new SharedArrayBuffer(4 * o.maxBatch * (imageSize + 1)),
+      gradients: new SharedArrayBuffer(4 * classifierSlotLength(gradientLength, runningLength) * (loss.sam ? 2 : 1) * participants),
+      weights: new SharedArrayBuffer(4 * paramLength),
+    };
     const init: ClassifierTaskInit = {
       graph: toPortableGraph(model.graph),
       trained,
-      running,
+      running: running.map((v) => keyOf.get(v)!),
       optimizer: optimizer.spec,
       slots: await optimizer.state(),
       loss,
-      batch: new SharedArrayBuffer(4 * o.maxBatch * (imageSize + 1)),
-      imageShape,
-      gradients: new SharedArrayBuffer(4 * classifierSlotLength(gradientLength, runningLength) * passes * pool.size),
-      weights: new SharedArrayBuffer(4 * params.reduce((n, v) => n + v.size, 0)),
+      buffers,
       barrier: barrierBuffer(),
     };
     await pool.setup(TASK, () => init, 0);
-    return new ParallelClassifier(pool, optimizer, params, new Float32Array(init.weights), new Float32Array(init.batch), imageSize);
+    const barrier = new StepBarrier(init.barrier, participants);
+    const shard = new ClassifierShardStep(model, optimizer, running, loss, buffers, { index: 0, count: participants, arrive: () => barrier.arriveAsync() });
+    return new ParallelClassifier(pool, shard, barrier, new Float32Array(buffers.batch), imageSize);
+  }
+
+  /** Closes the pool `open` started (its workers are kept for the next one); nothing for a caller's pool. */
+  async close(): Promise<void> {
+    await this.owned?.close();
+    this.owned = null;
   }
 
   /** One step on images `x` and integer labels; returns the batch loss (at the weights before the step). */
@@ -119,50 +124,37 @@ export class ParallelClassifier {
     if (count * (this.imageSize + 1) > this.batch.length) {
       this.grown = new SharedArrayBuffer(4 * count * (this.imageSize + 1));
       this.batch = new Float32Array(this.grown);
+      this.shard.useBatch(this.grown);
     }
     this.batch.set(floatValues(x), 0);
     const y = labels.dataSync();
     const at = count * this.imageSize;
     for (let i = 0; i < count; i++) this.batch[at + i] = y[i];
-    this.synced = false;
     const batch = this.grown;
     this.grown = null;
-    const losses = (await this.pool.call('step', (): ClassifierStepCall => ({ count, lr, ...(batch ? { batch } : {}) }))) as number[];
-    return losses[0];
-  }
-
-  /** Brings the replicas' weights (after the last step) into the model; nothing to do when it has them. */
-  syncModel(): void {
-    if (this.synced) return;
-    let offset = 0;
-    for (const v of this.params) {
-      const values = tf.tensor(this.weights.subarray(offset, offset + v.size), v.shape);
-      v.assign(values);
-      values.dispose();
-      offset += v.size;
+    const workers = this.pool.call('step', (): ClassifierStepCall => ({ count, lr, ...(batch ? { batch } : {}) }));
+    // A worker that fails or stops releases this thread from the barrier.
+    workers.catch(() => this.barrier.fail());
+    let loss: number;
+    try {
+      loss = await this.shard.step(count, lr);
+    } catch (e) {
+      this.barrier.fail();
+      await workers.catch(() => undefined);
+      throw e;
     }
-    this.synced = true;
+    await workers;
+    return loss;
   }
 
-  /** Sends the model's weights to the replicas (after a change made on this thread). */
+  /** Sends the model's weights to the workers' replicas (after a change made on this thread). */
   async pushModel(): Promise<void> {
-    let offset = 0;
-    for (const v of this.params) {
-      this.weights.set(floatValues(v), offset);
-      offset += v.size;
-    }
+    this.shard.storeWeights();
     await this.pool.call('load', () => null);
-    this.synced = true;
   }
 
   /** The tensors each worker holds (a test's leak check). */
   workerTensors(): Promise<number[]> {
     return this.pool.tensorCounts();
-  }
-
-  /** Brings the replicas' optimizer slots into the optimizer (before its state is saved). */
-  async syncOptimizer(): Promise<void> {
-    const slots = (await this.pool.callWorker(0, 'slots', null)) as Parameters<typeof slotsNamedAs>[0];
-    this.optimizer.loadState(slotsNamedAs(slots, await this.optimizer.state()));
   }
 }

@@ -5,8 +5,9 @@ import { initBackend, type BackendChoice } from '../runtime/backend.js';
 import type { ParallelTask, ParallelTaskFactory, WorkerReply, WorkerRequest } from './task.js';
 
 // Worker entry of a StepPool: its own tfjs engine on the parent's backend (one thread each),
-// one task at a time, requests answered in order.
-const { backend, index, count } = workerData as { backend: BackendChoice; index: number; count: number };
+// one task at a time (the pool says at setup which worker of how many this one is),
+// requests answered in order.
+const { backend } = workerData as { backend: BackendChoice };
 let task: ParallelTask | null = null;
 let gradient: Float32Array = new Float32Array(0);
 const ready = initBackend(backend);
@@ -21,7 +22,7 @@ async function answer(req: WorkerRequest): Promise<unknown> {
       const factory = module[req.task.exportName];
       if (typeof factory !== 'function') throw new Error(`${req.task.url} exports no task factory "${req.task.exportName}"`);
       gradient = new Float32Array(req.gradient);
-      task = await factory(req.init, { index, count });
+      task = await factory(req.init, { index: req.index, count: req.count });
       return null;
     }
     case 'call':

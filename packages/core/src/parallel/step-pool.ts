@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -7,18 +8,17 @@ import type { TaskModule, WorkerReply, WorkerRequest } from './task.js';
 
 const WORKER = compiledModuleUrl('./pool-worker.js', import.meta.url);
 
-// The workers of the last closed pool, kept for the next start with the same count: a
-// purification starts a pool for each evaluation and each defense, and a worker costs a
-// second or so of CPU to load tfjs and its wasm module. They are unref'd, so an idle pool
-// never keeps the process alive.
-let idle: { readonly backend: string; readonly workers: readonly Worker[] } | null = null;
+// The workers of closed pools, kept for the next start on the same backend: a purification
+// starts a pool for each evaluation and each defense, and a worker costs a second or so of
+// CPU to load tfjs and its wasm module, then a few dozen training steps before V8 has
+// compiled its hot code. They are unref'd, so idle workers never keep the process alive.
+let idle: { backend: string; workers: Worker[] } = { backend: '', workers: [] };
 
 /**
  * Data-parallel workers: `count` worker threads, each with its own tfjs engine (wasm or cpu,
- * one thread each) and a replica of the task's state, each computing its shard of a batch.
- * Gradients come back through shared memory, one slot per worker, and are summed in worker
- * order, so a run is reproducible for a given thread count. The caller applies the update
- * and sends the new values with the next call, so every replica sees the same weights.
+ * one thread each) and the state of one task at a time, each computing its shard of a
+ * batch. A task may send gradients back through shared memory, one slot per worker, summed
+ * in worker order (`summedGradient`), so a run is reproducible for a given thread count.
  */
 export class StepPool {
   private slots: Float32Array[] = [];
@@ -30,29 +30,27 @@ export class StepPool {
   ) {}
 
   /**
-   * Starts `count` workers on the active backend; null where they cannot run: a backend other
-   * than wasm or cpu (the native one already uses every core), or no compiled worker.
+   * Starts `count` workers on the active backend (idle ones first); null below `minimum`
+   * (default 2: one worker is no faster than the calling thread, unless that thread takes a
+   * share too) or where they cannot run: a backend other than wasm or cpu (the native one
+   * already uses every core), or no compiled worker.
    */
-  static async start(count: number): Promise<StepPool | null> {
+  static async start(count: number, o: { readonly minimum?: number } = {}): Promise<StepPool | null> {
     const backend = tf.getBackend();
-    if (count < 2 || (backend !== 'wasm' && backend !== 'cpu')) return null;
+    if (count < Math.max(1, o.minimum ?? 2) || (backend !== 'wasm' && backend !== 'cpu')) return null;
     if (WORKER.protocol !== 'file:' || !existsSync(fileURLToPath(WORKER))) return null;
-    if (idle && idle.backend === backend && idle.workers.length === count) {
-      const { workers } = idle;
-      idle = null;
-      return new StepPool(workers, backend);
-    }
-    const execArgv = withoutConditions(process.execArgv);
-    const workers = Array.from({ length: count }, (_, index) => new Worker(WORKER, { workerData: { backend, index, count }, execArgv }));
-    for (const w of workers) w.unref();
-    return new StepPool(workers, backend);
+    if (idle.backend !== backend) await StepPool.closeIdle();
+    const reused = idle.workers.splice(0, count);
+    const fresh = Array.from({ length: count - reused.length }, () => startWorker(backend));
+    for (const w of fresh) w.unref();
+    return new StepPool([...reused, ...fresh], backend);
   }
 
-  /** Ends the workers kept by the last close (for a test or a tool that wants no thread left). */
+  /** Ends the idle workers (for a test or a tool that wants no thread left). */
   static async closeIdle(): Promise<void> {
-    const kept = idle;
-    idle = null;
-    if (kept) await Promise.all(kept.workers.map((w) => w.terminate()));
+    const kept = idle.workers;
+    idle = { backend: '', workers: [] };
+    await Promise.all(kept.map((w) => w.terminate()));
   }
 
   get size(): number {
@@ -62,7 +60,8 @@ export class StepPool {
   /** Builds the task on every worker; `init(i)` is worker i's init data; gradients of `gradientLength` floats. */
   async setup(task: TaskModule, init: (worker: number) => unknown, gradientLength: number): Promise<void> {
     this.slots = this.workers.map(() => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, gradientLength))));
-    await Promise.all(this.workers.map((w, i) => this.request(w, { type: 'setup', task, init: init(i), gradient: this.slots[i].buffer as SharedArrayBuffer })));
+    const count = this.workers.length;
+    await Promise.all(this.workers.map((w, index) => this.request(w, { type: 'setup', task, init: init(index), gradient: this.slots[index].buffer as SharedArrayBuffer, index, count })));
   }
 
   /** Calls every worker (`payload(i)` for worker i) and returns their results in worker order. */
@@ -97,12 +96,12 @@ export class StepPool {
   }
 
   /**
-   * Done with the pool: its workers drop their task and are kept for the next start with the
-   * same count and backend (one idle pool at most), else ended.
+   * Done with the pool: its workers drop their task and are kept for the next start on the
+   * same backend (as many as the machine has cores), else ended.
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    let reusable = idle === null && tf.getBackend() === this.backend;
+    let reusable = tf.getBackend() === this.backend;
     if (reusable) {
       try {
         await this.clear();
@@ -111,8 +110,14 @@ export class StepPool {
       }
     }
     this.closed = true;
-    if (reusable && idle === null) idle = { backend: this.backend, workers: this.workers };
-    else await Promise.all(this.workers.map((w) => w.terminate()));
+    let ended: Worker[] = [...this.workers];
+    if (reusable) {
+      if (idle.backend !== this.backend) await StepPool.closeIdle();
+      const room = Math.max(0, Math.max(2, availableParallelism()) - idle.workers.length);
+      idle = { backend: this.backend, workers: [...idle.workers, ...ended.slice(0, room)] };
+      ended = ended.slice(room);
+    }
+    await Promise.all(ended.map((w) => w.terminate()));
   }
 
   private request(worker: Worker, req: WorkerRequest): Promise<unknown> {
@@ -143,6 +148,20 @@ export class StepPool {
       worker.on('exit', onExit);
       worker.postMessage(req);
     });
+  }
+}
+
+/**
+ * A pool worker with the parent's Node flags (a loader a test runner needs, say); V8 flags
+ * (`--max-old-space-size`, `--trace-deopt`) are the whole process's and no worker takes them
+ * again, so where Node refuses the flags the worker starts without any.
+ */
+function startWorker(backend: string): Worker {
+  try {
+    return new Worker(WORKER, { workerData: { backend }, execArgv: withoutConditions(process.execArgv) });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw e;
+    return new Worker(WORKER, { workerData: { backend }, execArgv: [] });
   }
 }
 

@@ -18,7 +18,7 @@ export interface TaskModule {
 }
 
 export type WorkerRequest =
-  | { readonly type: 'setup'; readonly task: TaskModule; readonly init: unknown; readonly gradient: SharedArrayBuffer }
+  | { readonly type: 'setup'; readonly task: TaskModule; readonly init: unknown; readonly gradient: SharedArrayBuffer; readonly index: number; readonly count: number }
   | { readonly type: 'call'; readonly kind: string; readonly payload: unknown }
   | { readonly type: 'dispose' }
   | { readonly type: 'tensors' };

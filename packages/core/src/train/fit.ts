@@ -23,9 +23,8 @@ export interface FitOptions {
   /** The scalar loss of a batch; runs under gradient recording. */
   readonly loss: (batch: Batch, ctx: StepContext) => tf.Scalar;
   /**
-   * Steps data-parallel on this pool instead (its loss must be the one `loss` computes).
-   * The model and optimizer are brought up to date before `afterStep` (whose change goes
-   * back to the pool's replicas) and before `onEpochEnd`.
+   * Steps data-parallel instead (its loss must be the one `loss` computes); the model and
+   * optimizer stay this thread's replica, and `afterStep`'s change goes to the workers'.
    */
   readonly parallel?: ParallelClassifier | null;
   /** After each update (e.g. a projection of the weights). */
@@ -49,22 +48,13 @@ export async function fit(o: FitOptions): Promise<void> {
       } finally {
         tf.dispose([batch.x, batch.y]);
       }
-      if (o.afterStep && o.parallel) {
-        o.parallel.syncModel();
-        o.afterStep(ctx);
-        await o.parallel.pushModel();
-      } else {
-        o.afterStep?.(ctx);
-      }
+      o.afterStep?.(ctx);
+      if (o.afterStep && o.parallel) await o.parallel.pushModel();
       sum += loss;
       o.onStep?.(ctx, loss);
       step++;
       // Let timers and signals through between steps.
       if (step % 20 === 0) await new Promise((r) => setImmediate(r));
-    }
-    if (o.parallel) {
-      o.parallel.syncModel();
-      await o.parallel.syncOptimizer();
     }
     await o.onEpochEnd?.(epoch, sum / Math.max(1, step));
   }

@@ -36,6 +36,8 @@ export interface TrainClassifierOptions {
   readonly onStep?: (ctx: StepContext, steps: number, loss: number) => void;
   /** Called after every epoch with the optimizer, e.g. to write a checkpoint. */
   readonly onEpoch?: (report: EpochReport, optimizer: Optimizer) => Promise<void> | void;
+  /** Threads the steps run on (default runThreads(), --threads); the figures depend on it. */
+  readonly threads?: number;
 }
 
 /** Stable optimizer keys: `node/param`. */
@@ -50,9 +52,9 @@ export function variableKeys(model: GraphModel): { variables: ReturnType<GraphMo
 }
 
 /**
- * Supervised training with softmax cross-entropy, test accuracy after each epoch. With
- * runThreads() above 1 (--threads) the steps run data-parallel on that many workers
- * (ParallelClassifier: each the gradient of its shard, BN on the shard's statistics).
+ * Supervised training with softmax cross-entropy, test accuracy after each epoch. On more
+ * than one thread the steps run data-parallel (ParallelClassifier: each thread the gradient
+ * of its shard, BN on the shard's statistics), so the weights depend on the thread count.
  */
 export async function trainClassifier(model: GraphModel, data: Dataset, config: ClassifierTrainingConfig, options: TrainClassifierOptions = {}): Promise<EpochReport[]> {
   // The batch size is a hyperparameter: refused, not changed, when it cannot fit.
@@ -68,7 +70,7 @@ export async function trainClassifier(model: GraphModel, data: Dataset, config: 
   let started = performance.now();
   let parallel: ParallelClassifier | null = null;
   try {
-    parallel = await ParallelClassifier.open(model, optimizer, { maxBatch: config.batchSize });
+    parallel = await ParallelClassifier.open(model, optimizer, { maxBatch: config.batchSize, ...(options.threads ? { threads: options.threads } : {}) });
     await withAllocationGuardAsync({ ...plan, hint: 'lower --batch-size, or use --backend tensorflow' }, () => fit({
       epochs: config.epochs,
       startEpoch: options.resume?.epoch ?? 0,

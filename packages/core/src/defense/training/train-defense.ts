@@ -7,7 +7,7 @@ import { createOptimizer } from '../../train/optimizers/index.js';
 import { lrSchedule } from '../../train/schedules.js';
 import { variableKeys } from '../../train/train-classifier.js';
 import { refuseUnfitTraining, trainingFits, trainingPlan } from '../../runtime/memory/training-plan.js';
-import type { ClassifierLoss } from '../../parallel/classification-task.js';
+import type { ClassifierLoss } from '../../parallel/classifier-shard-step.js';
 import { ParallelClassifier } from '../../parallel/parallel-classifier.js';
 import { resolveBatchSize } from './batch-size.js';
 import { batchStep, type BatchStepResult } from './batch-step.js';
@@ -63,9 +63,9 @@ function poolLoss(ctx: TrainingDefenseContext, spec: DefenseTrainingSpec): Class
  *
  * With runThreads() above 1 (--threads) and a loss without extra terms, the steps run
  * data-parallel on that many workers (ParallelClassifier; SAM's ascent from the summed
- * gradient). The batches still pass the waterfall here, once each, with `model` holding the
- * weights of the step before (brought back from the workers whenever a tap could read them),
- * and `afterStep`'s change to the model goes back to the workers.
+ * gradient), this thread taking a share: the batches still pass the waterfall here, once
+ * each, `model` holds the weights of the last step, and `afterStep`'s change to the model
+ * goes to the workers' replicas.
  */
 export async function trainDefense(ctx: TrainingDefenseContext, model: GraphModel, spec: DefenseTrainingSpec): Promise<DefenseTrainingReport> {
   const data = spec.data ?? ctx.data;
@@ -91,7 +91,6 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
   try {
     if (resume) optimizer.loadState(resume.slots);
     if (loss && total > 0) parallel = await ParallelClassifier.open(model, optimizer, { maxBatch: batchSize, loss });
-    const hooked = ctx.hooks.data.batch.taps.length > 0;
     for (let epoch = resume?.epoch ?? 0; epoch < spec.epochs; epoch++) {
       ctx.progress.stage(`${spec.phase} epoch ${epoch + 1}/${spec.epochs}`, steps);
       const means = new EpochMeans();
@@ -99,17 +98,11 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
       for (const raw of epochBatches(data, epoch, batchOptions)) {
         let batch: Batch = raw;
         try {
-          if (hooked) parallel?.syncModel();
           batch = await ctx.hooks.data.batch.promise(raw, { consumer, model, epoch, step, preset: ctx.preset, options: ctx.options });
           const lr = schedule((epoch * steps + step) / total);
           const result = parallel ? await poolStep(parallel, batch, lr) : batchStep(setup, optimizer, sam, batch, lr);
-          if (spec.afterStep && parallel) {
-            parallel.syncModel();
-            spec.afterStep(model);
-            await parallel.pushModel();
-          } else {
-            spec.afterStep?.(model);
-          }
+          spec.afterStep?.(model);
+          if (spec.afterStep && parallel) await parallel.pushModel();
           means.add(result.loss, result.terms);
           ctx.progress.step(step + 1, `loss ${result.loss.toPrecision(4)}`);
         } finally {
@@ -120,10 +113,6 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
         step++;
         // Let timers and signals through between steps.
         if (step % 20 === 0) await new Promise((r) => setImmediate(r));
-      }
-      if (parallel) {
-        parallel.syncModel();
-        await parallel.syncOptimizer();
       }
       const report = means.report(spec.phase, epoch);
       reports.push(report);
