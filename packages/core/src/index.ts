@@ -45,6 +45,7 @@ export * from './ir/batch-stats.js';
 export * from './attack/index.js';
 export * from './defense/index.js';
 export * from './util/outside-tape.js';
+export * from './util/float-values.js';
 export * from './scan/index.js';
 export * from './grid/index.js';
 export * from './report/index.js';

@@ -6,7 +6,7 @@ import type { GraphModel } from '../ir/graph-model.js';
 import type { Optimizer, SlotState } from '../train/optimizers/index.js';
 import { crossEntropy } from '../train/train-step.js';
 import { shardsOf } from './shards.js';
-import { floatValues } from './tensor-view.js';
+import { assignValues, floatValues } from '../util/float-values.js';
 
 /** The loss a data-parallel classifier minimises: softmax cross-entropy, optionally smoothed, BN in either mode. */
 export interface ClassifierLoss {
@@ -96,40 +96,53 @@ export class ClassifierShardStep {
 
   /** One step on the first `count` images of the shared batch; returns the batch loss at the weights before it. */
   async step(count: number, lr: number): Promise<number> {
-    const trained = this.optimizer.variables;
     this.writeShard(0, count, false);
     await this.me.arrive();
     this.sumSlots(0, count);
     const loss = this.summed[this.slotLength - 1];
-    const statistics = this.summedTensors(this.gradientLength, this.running);
-    const first = this.summedTensors(0, trained);
-    try {
-      if (this.sam) {
-        const e = tf.tidy(() => this.sam!.ascent(trained, first));
-        // clone shares the data, so the restore below is exact (no w + e - e rounding).
-        const saved = trained.map((v) => tf.clone(v));
-        try {
-          trained.forEach((v, i) => {
-            const moved = tf.add(v, e[i]);
-            v.assign(moved);
-            moved.dispose();
-          });
-          this.writeShard(1, count, true);
-          await this.me.arrive();
-        } finally {
-          trained.forEach((v, i) => v.assign(saved[i]));
-          tf.dispose([...saved, ...e]);
-        }
-        this.sumSlots(1, count);
-        tf.tidy(() => this.optimizer.step(this.summedTensors(0, trained), lr));
-      } else {
-        tf.tidy(() => this.optimizer.step(first, lr));
-      }
-      this.running.forEach((v, i) => v.assign(statistics[i]));
-    } finally {
-      tf.dispose([...statistics, ...first]);
+    if (this.sam) await this.perturbedGradient(count);
+    this.optimizer.stepFlat(this.summed, lr);
+    let at = this.gradientLength;
+    for (const v of this.running) {
+      assignValues(v, this.summed.subarray(at, at + v.size));
+      at += v.size;
     }
     return loss;
+  }
+
+  /**
+   * SAM's second gradient, summed over the participants into `summed` in place of the first:
+   * at w + e, e the ascent from the first summed gradient; w restored exactly after.
+   */
+  private async perturbedGradient(count: number): Promise<void> {
+    const trained = this.optimizer.variables;
+    const e = tf.tidy(() => {
+      let at = 0;
+      const first = trained.map((v) => {
+        const g = tf.tensor(this.summed.subarray(at, at + v.size), v.shape);
+        at += v.size;
+        return g;
+      });
+      return this.sam!.ascent(trained, first);
+    });
+    // clone shares the data, so the restore below is exact (no w + e - e rounding).
+    const saved = trained.map((v) => tf.clone(v));
+    try {
+      trained.forEach((v, i) => {
+        const moved = tf.add(v, e[i]);
+        v.assign(moved);
+        moved.dispose();
+      });
+      this.writeShard(1, count, true);
+      await this.me.arrive();
+    } finally {
+      trained.forEach((v, i) => v.assign(saved[i]));
+      tf.dispose([...saved, ...e]);
+    }
+    const statistics = this.summed.slice(this.gradientLength);
+    this.sumSlots(1, count);
+    // The moving statistics and the loss are the first pass's.
+    this.summed.set(statistics, this.gradientLength);
   }
 
   /** Every parameter of the model, in graph order, from the shared weights. */
@@ -202,14 +215,5 @@ export class ClassifierShardStep {
       const slot = this.slot(pass, p);
       for (let i = 0; i < summed.length; i++) summed[i] += share * slot[i];
     }
-  }
-
-  private summedTensors(from: number, vars: readonly tf.Variable[]): tf.Tensor[] {
-    let at = from;
-    return vars.map((v) => {
-      const t = tf.tensor(this.summed.subarray(at, at + v.size), v.shape);
-      at += v.size;
-      return t;
-    });
   }
 }

@@ -7,7 +7,7 @@ import { compiledModuleUrl } from './compiled-url.js';
 import { toPortableGraph } from './portable-graph.js';
 import { StepBarrier, barrierBuffer } from './step-barrier.js';
 import { StepPool } from './step-pool.js';
-import { floatValues } from './tensor-view.js';
+import { floatValues } from '../util/float-values.js';
 import { runThreads } from './threads.js';
 
 const TASK = { url: compiledModuleUrl('./classification-task.js', import.meta.url).href, exportName: 'createClassifierTask' };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assignValues, floatValues } from '../../util/float-values.js';
 import type { Optimizer, OptimizerSpec, SlotState } from './optimizer.js';
 import { Slots } from './slots.js';
 
@@ -34,6 +35,36 @@ export class Adam implements Optimizer {
       v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
       const denom = tf.add(tf.sqrt(tf.div(v, c2)), this.epsilon);
       w.assign(tf.sub(w, tf.mul(tf.div(m, denom), lr / c1)));
+    });
+  }
+
+  stepFlat(gradient: Float32Array, lr: number): void {
+    this.t++;
+    const { beta1: b1, beta2: b2, epsilon, weightDecay: wd } = this;
+    const c1 = 1 - b1 ** this.t;
+    const c2 = 1 - b2 ** this.t;
+    const rate = lr / c1;
+    const size = Math.max(0, ...this.variables.map((v) => v.size));
+    const [nextW, nextM, nextV] = [0, 1, 2].map(() => new Float32Array(size));
+    let at = 0;
+    this.variables.forEach((w, i) => {
+      const n = w.size;
+      // Heap views: read before the assignments below allocate.
+      const ws = floatValues(w);
+      const ms = floatValues(this.m.values[i]);
+      const vs = floatValues(this.v.values[i]);
+      for (let j = 0; j < n; j++) {
+        const g = gradient[at + j] + wd * ws[j];
+        const m = b1 * ms[j] + (1 - b1) * g;
+        const v = b2 * vs[j] + (1 - b2) * g * g;
+        nextM[j] = m;
+        nextV[j] = v;
+        nextW[j] = ws[j] - (m / (Math.sqrt(v / c2) + epsilon)) * rate;
+      }
+      assignValues(w, nextW.subarray(0, n));
+      assignValues(this.m.values[i], nextM.subarray(0, n));
+      assignValues(this.v.values[i], nextV.subarray(0, n));
+      at += n;
     });
   }
 

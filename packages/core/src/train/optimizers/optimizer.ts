@@ -14,6 +14,13 @@ export interface SlotState {
 export interface Optimizer {
   /** Applies one update; `grads[i]` belongs to `variables[i]`. Call inside tf.tidy. */
   step(grads: readonly tf.Tensor[], lr: number): void;
+  /**
+   * The same update from a flat gradient (every variable's in order, then anything), computed
+   * in plain loops over typed arrays: a loop per variable instead of a kernel per operation
+   * (the data-parallel step's update, paid by every thread). Rounds once per result rather
+   * than once per operation, so its last bits differ from `step`'s.
+   */
+  stepFlat(gradient: Float32Array, lr: number): void;
   readonly variables: readonly tf.Variable[];
   /** What it was built from: a pool worker builds its replica's optimizer from it. */
   readonly spec: OptimizerSpec;

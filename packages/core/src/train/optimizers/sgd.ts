@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { assignValues, floatValues } from '../../util/float-values.js';
 import type { Optimizer, OptimizerSpec, SlotState } from './optimizer.js';
 import { Slots } from './slots.js';
 
@@ -28,6 +29,32 @@ export class Sgd implements Optimizer {
         update = this.nesterov ? tf.add(g, tf.mul(next, this.momentum)) : next;
       }
       w.assign(tf.sub(w, tf.mul(update, lr)));
+    });
+  }
+
+  stepFlat(gradient: Float32Array, lr: number): void {
+    const { momentum: m, nesterov, weightDecay: wd } = this;
+    const size = Math.max(0, ...this.variables.map((v) => v.size));
+    const nextW = new Float32Array(size);
+    const nextV = new Float32Array(m > 0 ? size : 0);
+    let at = 0;
+    this.variables.forEach((w, i) => {
+      const n = w.size;
+      // Heap views: read before the assignments below allocate.
+      const ws = floatValues(w);
+      const vs = m > 0 ? floatValues(this.velocity.values[i]) : null;
+      for (let j = 0; j < n; j++) {
+        let g = gradient[at + j] + wd * ws[j];
+        if (vs) {
+          const v = m * vs[j] + g;
+          nextV[j] = v;
+          g = nesterov ? g + m * v : v;
+        }
+        nextW[j] = ws[j] - lr * g;
+      }
+      assignValues(w, nextW.subarray(0, n));
+      if (vs) assignValues(this.velocity.values[i], nextV.subarray(0, n));
+      at += n;
     });
   }
 

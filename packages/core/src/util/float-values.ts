@@ -11,12 +11,22 @@ function isHeapBackend(b: unknown): b is HeapBackend {
 
 /**
  * A float32 tensor's values without a copy where the backend allows (the wasm heap): valid
- * only until the next tensor is allocated, so read it at once. Elsewhere `dataSync()`.
- * For a data-parallel step's per-step traffic, which a copy per tensor would double.
+ * only until the next tensor is allocated, so read it at once and never write to it.
+ * Elsewhere `dataSync()`. For per-step traffic that a copy per tensor would double.
  */
 export function floatValues(t: tf.Tensor): Float32Array {
   const backend = tf.backend();
   if (t.dtype === 'float32' && isHeapBackend(backend)) return backend.typedArrayFromHeap(t) as Float32Array;
   const values = t.dataSync();
   return values instanceof Float32Array ? values : Float32Array.from(values);
+}
+
+/**
+ * `v` takes a copy of `values` (its shape's worth), so the caller may reuse the array: the
+ * wasm backend copies what a new tensor holds into its heap, the cpu backend keeps the array
+ * itself, so it gets a copy.
+ */
+export function assignValues(v: tf.Variable, values: Float32Array): void {
+  const own = isHeapBackend(tf.backend()) ? values : values.slice();
+  tf.tidy(() => v.assign(tf.tensor(own, v.shape, 'float32')));
 }
