@@ -1,10 +1,11 @@
 // Wall time and CPU time of each thread per training step of resnet-small (batch 32, SGD
 // with momentum and weight decay, BN in training mode, 28x28x1), the step `pnpm bench` times:
-// on the calling thread alone (classificationStep) and data-parallel on N threads
-// (ParallelClassifier: this one and N - 1 pool workers), in alternating rounds of a few steps each, so that a change in the
-// machine's load moves both alike; and the one-thread step at batch 32 / N, a worker's share.
-// CPU per thread shows what each thread does with its share.
-//   node packages/bench/scripts/step-profile.mjs [--threads N] [--rounds N] [--per-round N] [--batch N]
+// on the calling thread alone (classificationStep), at batch 32 / N (one participant's shard)
+// and data-parallel on N threads (ParallelClassifier: this one and N - 1 pool workers), in
+// alternating rounds of a few steps each, so that a change in the machine's load moves all
+// three alike. CPU per thread shows what each thread does with its share.
+//   node packages/bench/scripts/step-profile.mjs [--threads N] [--rounds N] [--per-round N] [--batch N] [--by-round]
+// --by-round also prints each round's median wall time (how the N-thread step warms up).
 // Run `pnpm build` first.
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -13,7 +14,10 @@ import { resnetSmall } from '@qcb/models';
 import { threadCpuSeconds } from './thread-times.mjs';
 
 const { values } = parseArgs({
-  options: { threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '8' }, 'per-round': { type: 'string', default: '5' }, batch: { type: 'string', default: '32' } },
+  options: {
+    threads: { type: 'string', default: '2' }, rounds: { type: 'string', default: '8' }, 'per-round': { type: 'string', default: '5' }, batch: { type: 'string', default: '32' },
+    'by-round': { type: 'boolean', default: false },
+  },
 });
 const threads = Number(values.threads);
 const rounds = Number(values.rounds);
@@ -65,7 +69,7 @@ for (let r = 0; r < rounds; r++) {
     cpu[name] += per.reduce((n, [, ms]) => n + ms, 0) / rounds;
   }
 }
-if (process.env.ROUNDS_VERBOSE) for (const name of ['single', 'parallel']) process.stdout.write(`${name} by round: ${Array.from({ length: rounds }, (_, r) => median(walls[name].slice(r * perRound, (r + 1) * perRound)).toFixed(0)).join(' ')}\n`);
+if (values['by-round']) for (const name of ['single', 'parallel']) process.stdout.write(`${name} by round: ${Array.from({ length: rounds }, (_, r) => median(walls[name].slice(r * perRound, (r + 1) * perRound)).toFixed(0)).join(' ')}\n`);
 const line = (label, name) => `${label.padEnd(24)} wall median ${median(walls[name]).toFixed(1)} ms (min ${Math.min(...walls[name]).toFixed(1)}), ${describe(Object.entries(perThread[name]))}\n`;
 process.stdout.write(line(`1 thread, batch ${batch}`, 'single'));
 process.stdout.write(line(`1 thread, batch ${batch / threads}`, 'shard'));
