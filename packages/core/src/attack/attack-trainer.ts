@@ -32,7 +32,7 @@ export interface AttackPhase {
   /**
    * True when `loss` is the softmax cross-entropy of the trained model's logits with BN in
    * training mode (`crossEntropy(model.predict(x, { training: true }), y)`): with --threads
-   * above 1 the phase's steps then run data-parallel on that many workers. Any other loss
+   * above 1 the phase's steps then run data-parallel on that many threads. Any other loss
    * runs on the calling thread.
    */
   readonly crossEntropyLoss?: boolean;

@@ -62,7 +62,7 @@ function poolLoss(ctx: TrainingDefenseContext, spec: DefenseTrainingSpec): Class
  * so that a resumed phase continues with the same weights, slots and batches.
  *
  * With runThreads() above 1 (--threads) and a loss without extra terms, the steps run
- * data-parallel on that many workers (ParallelClassifier; SAM's ascent from the summed
+ * data-parallel on that many threads (ParallelClassifier; SAM's ascent from the summed
  * gradient), this thread taking a share: the batches still pass the waterfall here, once
  * each, `model` holds the weights of the last step, and `afterStep`'s change to the model
  * goes to the workers' replicas.
