@@ -9,7 +9,7 @@ import { torchAvailable, torchStepTime } from './torch-step.js';
 /**
  * `pnpm bench`: speed figures measured in one run, printed with their ratios.
  * Options: --batch N (32), --threads N (every core: the "all cores" figures), --wasm-steps N
- * (20, medians), --wasm-warmup N (40 untimed steps first, on one thread and on all), --cpu-steps N (1; 0 skips the cpu backend), --torch-steps N (20; 0 skips
+ * (20, medians), --wasm-warmup N (40 untimed steps first in each timing process), --cpu-steps N (1; 0 skips the cpu backend), --torch-steps N (20; 0 skips
  * PyTorch, which runs only where python3 imports torch), --purify <cases> (purifications
  * timed on the pqbackdoor-w4 fixture under academic-w4a4, each on one thread and on all:
  * comma-separated `defense[+augmentation...][@preset]`, `fast` and `paper` meaning LAC + PDA;
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const { one, all } = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads);
   const stepFlops = 3 * rate.forwardFlopsPerSample * batch;
   const share = (t: StepTiming): string => `${fmt((100 * stepFlops) / t.seconds / 1e9 / rate.gflops)}% of the one-thread forward conv rate`;
-  log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps after ${wasmWarmup}, 1 thread and ${threads} alternating every 5 (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
+  log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps after ${wasmWarmup}, 1 thread and ${threads} each in processes of their own, alternating (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
   log(`  wasm, 1 thread             ${fmt(one.seconds)} s/step   ${share(one)}   (loss ${fmt(one.loss)})`);
   if (threads > 1) {
     log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);

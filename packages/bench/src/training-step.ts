@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { ParallelClassifier, Sgd, classificationStep, initBackend, variableKeys, type BackendChoice } from '@qcb/core';
+import { ParallelClassifier, Sgd, StepPool, classificationStep, initBackend, variableKeys, type BackendChoice } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
 import { median, timeCalls, timePerCall } from './timing.js';
 
@@ -13,7 +15,7 @@ export interface StepTiming {
   readonly loss: number;
 }
 
-/** resnet-small on 28x28x1 inputs with SGD (momentum, weight decay) and a fixed batch: what both timings step. */
+/** resnet-small on 28x28x1 inputs with SGD (momentum, weight decay) and a fixed batch: what every timing steps. */
 interface StepRig {
   readonly step: () => Promise<number>;
   readonly params: number;
@@ -66,37 +68,67 @@ export async function trainingStepTime(backend: BackendChoice, batch: number, re
   }
 }
 
-/** Steps per round of the alternating measurement below. */
-const ROUND = 5;
+/** What one process timing one configuration reports (step-child.ts). */
+export interface StepSample {
+  readonly threads: number;
+  /** Seconds of each timed step. */
+  readonly times: number[];
+  readonly params: number;
+  readonly loss: number;
+}
+
+/** `steps` timed wasm steps on `threads` threads after `warmup` untimed ones, in this process. */
+export async function stepTimes(batch: number, threads: number, warmup: number, steps: number): Promise<StepSample> {
+  await initBackend('wasm');
+  const rig = await stepRig(batch, threads);
+  let loss = NaN;
+  try {
+    const times = await timeCalls(async () => {
+      loss = await rig.step();
+    }, steps, warmup);
+    return { threads: rig.threads, times, params: rig.params, loss };
+  } finally {
+    await rig.dispose();
+    await StepPool.closeIdle();
+  }
+}
+
+const CHILD = fileURLToPath(new URL('./step-child.js', import.meta.url));
+
+/** The same, in a fresh Node process. */
+function stepTimesApart(batch: number, threads: number, warmup: number, steps: number): StepSample {
+  const args = [CHILD, '--threads', String(threads), '--batch', String(batch), '--warmup', String(warmup), '--steps', String(steps)];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`the ${threads}-thread step timing failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as StepSample;
+}
+
+/** Rounds of the alternating measurement below. */
+const ROUNDS = 2;
 
 /**
  * The wasm training step on one thread and data-parallel on `threads` (ParallelClassifier:
- * this thread and threads - 1 pool workers), `reps` steps each: both warmed up by `warmup`
- * steps (a worker is a fresh engine, and V8 takes a few dozen steps to compile its hot
- * code), then timed in alternating rounds of a few steps, so that a change in the machine's
- * load moves both medians alike and their ratio stays put.
+ * this thread and threads - 1 pool workers), `reps` steps each. Each configuration runs in a
+ * process of its own, as a qcb run does (in one process the two would share the calling
+ * thread's engine and V8's helper threads, and the workers' compiling and collecting would
+ * go on into the other's steps), warmed up by `warmup` steps (a worker is a fresh engine, and
+ * V8 takes a few dozen steps to compile its hot code); the processes alternate, one thread
+ * then N, for a few rounds, so that a change in the machine's load moves both medians alike.
  */
 export async function trainingStepTimes(batch: number, reps: number, warmup: number, threads: number): Promise<{ one: StepTiming; all: StepTiming }> {
-  await initBackend('wasm');
-  const rigs: StepRig[] = [];
-  try {
-    const one = await stepRig(batch, 1);
-    rigs.push(one);
-    const all = threads > 1 ? await stepRig(batch, threads) : null;
-    if (all) rigs.push(all);
-    const loss = [NaN, NaN];
-    const times: number[][] = rigs.map(() => []);
-    for (const rig of rigs) await timeCalls(async () => void (await rig.step()), 0, warmup);
-    for (let done = 0; done < reps; done += ROUND) {
-      for (const [i, rig] of rigs.entries()) {
-        times[i].push(...(await timeCalls(async () => {
-          loss[i] = await rig.step();
-        }, Math.min(ROUND, reps - done), 0)));
-      }
-    }
-    const timing = (i: number, n: number): StepTiming => ({ backend: tf.getBackend(), threads: n, seconds: median(times[i]), params: one.params, loss: loss[i] });
-    return { one: timing(0, 1), all: all ? timing(1, all.threads) : timing(0, 1) };
-  } finally {
-    for (const rig of rigs) await rig.dispose();
+  const counts = threads > 1 ? [1, threads] : [1];
+  const samples: StepSample[][] = counts.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    const steps = Math.ceil(reps / ROUNDS);
+    counts.forEach((n, i) => samples[i].push(stepTimesApart(batch, n, warmup, steps)));
   }
+  const timing = (s: StepSample[]): StepTiming => ({
+    backend: 'wasm',
+    threads: s[0].threads,
+    seconds: median(s.flatMap((x) => x.times)),
+    params: s[0].params,
+    loss: s[s.length - 1].loss,
+  });
+  const one = timing(samples[0]);
+  return { one, all: threads > 1 ? timing(samples[1]) : one };
 }
