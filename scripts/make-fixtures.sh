@@ -8,7 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${QCB_RUNS:-${XDG_CACHE_HOME:-$HOME/.cache}/qcb-runs}
 mkdir -p "$RUNS" .logs
-qcb() { node packages/cli/dist/bin.js "$@"; }
+# One thread: the shipped models were trained on one, and a data-parallel step (--threads 2)
+# gives other weights.
+qcb() { local command=$1; shift; node packages/cli/dist/bin.js "$command" --threads 1 "$@"; }
 
 run() { # name, then the qcb arguments without --out
   local name=$1; shift
