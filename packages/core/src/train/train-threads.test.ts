@@ -12,6 +12,7 @@ import { setRunThreads } from '../parallel/threads.js';
 import { initBackend } from '../runtime/backend.js';
 import { trainClassifier } from './train-classifier.js';
 import { crossEntropy } from './train-step.js';
+import { idleWorkerTensors } from '../parallel/testing/worker-tensors.js';
 
 // On two threads the steps run on pool workers (the compiled dist/, which pnpm test builds first).
 const data = syntheticDataset({ classes: 3, shape: [8, 8, 1], trainCount: 96, testCount: 16, seed: 2 });
@@ -29,14 +30,6 @@ afterAll(async () => {
 
 function weights(model: GraphModel): number[][] {
   return model.graph.nodes.flatMap((n) => Object.values(n.params).map((v) => Array.from(v.dataSync())));
-}
-
-async function workerTensors(): Promise<number[]> {
-  const pool = await StepPool.start(2);
-  if (!pool) throw new Error('no step pool: run pnpm build first (the workers run dist/)');
-  const counts = await pool.tensorCounts();
-  await pool.close();
-  return counts;
 }
 
 /** qcb train's loop on `threads` threads: the final weights and each epoch's loss and test accuracy. */
@@ -86,9 +79,9 @@ describe('training loops on two threads', () => {
   it('leaks no tensor on this thread or the workers over a long run', async () => {
     await classifier(2, 1);
     const before = tf.memory().numTensors;
-    const workersBefore = await workerTensors();
+    const workersBefore = await idleWorkerTensors();
     await classifier(2, 12);
     expect(tf.memory().numTensors).toBe(before);
-    expect(await workerTensors()).toEqual(workersBefore);
+    expect(await idleWorkerTensors()).toEqual(workersBefore);
   });
 });

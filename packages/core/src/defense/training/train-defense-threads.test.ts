@@ -9,6 +9,7 @@ import { loadTrainingResume, phaseModel } from './resume.js';
 import type { DefenseTrainingSpec } from './spec.js';
 import { MemoryCheckpoint, tinyTrainingContext } from './testing/training-context.js';
 import { trainDefense } from './train-defense.js';
+import { idleWorkerTensors } from '../../parallel/testing/worker-tensors.js';
 
 // On two threads the steps run on pool workers (the compiled dist/, which pnpm test builds first).
 beforeAll(async () => {
@@ -40,15 +41,6 @@ async function trained(threads: number, spec: DefenseTrainingSpec): Promise<numb
   (ctx.checkpoint as MemoryCheckpoint).dispose();
   dispose();
   return w;
-}
-
-/** The tensors the idle pool's workers hold (their task disposed). */
-async function workerTensors(): Promise<number[]> {
-  const pool = await StepPool.start(2);
-  if (!pool) throw new Error('no step pool: run pnpm build first (the workers run dist/)');
-  const counts = await pool.tensorCounts();
-  await pool.close();
-  return counts;
 }
 
 describe('trainDefense on two threads', () => {
@@ -171,9 +163,9 @@ describe('trainDefense on two threads', () => {
     };
     await run(1);
     const before = tf.memory().numTensors;
-    const workersBefore = await workerTensors();
+    const workersBefore = await idleWorkerTensors();
     await run(20);
     expect(tf.memory().numTensors).toBe(before);
-    expect(await workerTensors()).toEqual(workersBefore);
+    expect(await idleWorkerTensors()).toEqual(workersBefore);
   });
 });
