@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
-  type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
+  Adam, GraphModel, QuantizedModel, StepPool, measurePassBytes, modelShapes, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
+  type ActivationBytes, type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
 import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
@@ -37,6 +37,55 @@ function shiftRadius(o: LacOptions, inputQuant: QuantParams | null | undefined):
   return o.channelShiftSteps && inputQuant ? o.channelShiftSteps * coarsestStep(inputQuant) : 0;
 }
 
+/** A unit's forward on the quantized path and one training step's loss and gradient, as LAC trains it. */
+interface UnitStep {
+  /** The unit's output with the weights `t` gives, through the output quantizer when it is on. */
+  readonly forward: (x: tf.Tensor, t: NodeTransform) => tf.Tensor;
+  /** The reconstruction term and the plugins' loss terms on (x, y), and their gradient for `alpha`. */
+  readonly lossAndGrad: (x: tf.Tensor, y: tf.Tensor, alpha: tf.Variable, t: NodeTransform) => { value: tf.Scalar; grad: tf.Tensor };
+}
+
+function unitStep(ctx: DefenseContext, work: QuantizedModel, unit: CalibrationUnit, o: LacOptions, config: LacConfig): UnitStep {
+  const distance = config.distance ?? squaredEuclidean;
+  const termName = config.termName ?? 'lac:reconstruction';
+  const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
+  const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
+  const lossAndGrad = (x: tf.Tensor, y: tf.Tensor, alpha: tf.Variable, t: NodeTransform): { value: tf.Scalar; grad: tf.Tensor } => {
+    const { value, grads } = tf.variableGrads(() => {
+      const terms: LossTerm[] = ctx.hooks.loss.terms.call([{ name: termName, value: distance(forward(x, t), y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
+      return terms.map((term) => tf.mul(term.value, term.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
+    }, [alpha]);
+    return { value, grad: grads[alpha.name] };
+  };
+  return { forward, lossAndGrad };
+}
+
+/**
+ * What one training step and one scoring pass on the unit hold, measured on zero batches of
+ * the unit's shapes (measurePassBytes): the output quantizer, the distance, the plugins' loss
+ * terms and the channel shift are in it, which the IR's estimate of the unit's nodes is not.
+ */
+async function measureUnit(ctx: DefenseContext, work: QuantizedModel, fp: GraphModel, unit: CalibrationUnit, o: LacOptions, config: LacConfig, shift: number): Promise<{ step: ActivationBytes; unitPass: ActivationBytes }> {
+  const inputShape = unit.input === work.model.graph.input ? work.model.inputShape : modelShapes(work.model).get(unit.input)!;
+  const targetShape = modelShapes(fp).get(unit.output)!;
+  const head = work.model.node(unit.head);
+  const alpha = tf.tidy(() => tf.variable(tf.zerosLike(head.params[weightParamOf(head)!]), true));
+  const transform = unitTransform(work, unit.head, alpha);
+  const { forward, lossAndGrad } = unitStep(ctx, work, unit, o, config);
+  const distance = config.distance ?? squaredEuclidean;
+  try {
+    const step = await measurePassBytes((n) => tf.tidy(() => {
+      const x = tf.zeros([n, ...inputShape]);
+      const { value, grad } = lossAndGrad(shift ? shiftChannels(x, shift, 0) : x, tf.zeros([n, ...targetShape]), alpha, transform);
+      return [value, grad];
+    }).forEach((t) => t.dispose()));
+    const unitPass = await measurePassBytes((n) => tf.tidy(() => distance(forward(tf.zeros([n, ...inputShape]), transform), tf.zeros([n, ...targetShape]))).dispose());
+    return { step, unitPass };
+  } finally {
+    alpha.dispose();
+  }
+}
+
 /**
  * Trains the additive offset alpha of one unit's weight (init 0, forward Q(W + alpha) on the
  * frozen grid with a straight-through estimator) so that the unit's output on its cached
@@ -58,13 +107,11 @@ async function correctUnit(
   let lr = o.lr;
   let restartsLeft = o.restarts;
   const distance = config.distance ?? squaredEuclidean;
-  const termName = config.termName ?? 'lac:reconstruction';
   const transform = unitTransform(work, unit.head, alpha);
   const rng = mulberry32(ctx.seed * 7_919 + index);
   const count = inputs.shape[0];
   const scoredInputs = shift ? shiftChannels(inputs, shift, ctx.seed * 7_919 + index) : inputs;
-  const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
-  const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
+  const { forward, lossAndGrad } = unitStep(ctx, work, unit, o, config);
   const hooks = ctx.hooks;
   const parallel = pool && !shift && !config.distance && hooks.loss.terms.taps.length === 0
     ? await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: o.quantizeOutput, scoreBatch })
@@ -99,13 +146,8 @@ async function correctUnit(
         const idx = tf.tensor1d(rows, 'int32');
         loss = tf.tidy(() => {
           const x = shift ? shiftChannels(tf.gather(inputs, idx), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : tf.gather(inputs, idx);
-          const y = tf.gather(targets, idx);
-          const { value, grads } = tf.variableGrads(() => {
-            const out = forward(x, transform);
-            const terms: LossTerm[] = hooks.loss.terms.call([{ name: termName, value: distance(out, y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
-            return terms.map((t) => tf.mul(t.value, t.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
-          }, [alpha]);
-          optimizer.step([grads[alpha.name]], lr);
+          const { value, grad } = lossAndGrad(x, tf.gather(targets, idx), alpha, transform);
+          optimizer.step([grad], lr);
           return value.dataSync()[0];
         });
         idx.dispose();
@@ -182,7 +224,8 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
           await hooks.calibration.unitStart.promise(uctx);
           // As many defender samples as fit the memory budget beside the unit's passes (all of them, unless the model is large).
           const available = ctx.batches.reduce((n, b) => n + b.shape[0], 0);
-          const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${units.length}` });
+          const measured = await measureUnit(ctx, work, fp, unit, o, config, shiftRadius(o, uctx.inputQuant));
+          const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${units.length}`, ...measured });
           if (cache.note) ctx.progress.note?.(cache.note);
           // On the pool each worker caches (and PDA moves) a share of the pieces: the one-thread cache.
           const cached = pool

@@ -7,7 +7,8 @@ import type { QuantizedModel } from '../../quant/quantized-model.js';
 import { modelActivationBytes, modelShapes } from '../../runtime/memory/activation-bytes.js';
 import { withAllocationGuard } from '../../runtime/memory/allocation-failure.js';
 import { backendBudget, type MemoryBudget } from '../../runtime/memory/backend-budget.js';
-import { describeBudget, planBatch, planBytes, type BatchPlan } from '../../runtime/memory/batch-plan.js';
+import { describeBudget, planBatch, planBytes, planFromBytes, type BatchPlan } from '../../runtime/memory/batch-plan.js';
+import type { ActivationBytes } from '../../runtime/memory/activation-bytes.js';
 import { formatBytes } from '../../runtime/memory/format-bytes.js';
 
 /** Samples per pass through one unit alone when memory allows (scoring the whole cache). */
@@ -45,6 +46,13 @@ export interface UnitCacheOptions {
   readonly batch?: number;
   /** Samples per training step on the cache (reserved beside it). */
   readonly trainBatch?: number;
+  /**
+   * The defense's training step on the unit, measured (measurePassBytes): its loss, output
+   * quantizer and gradients included. Default: the IR's estimate of the unit's nodes alone.
+   */
+  readonly step?: ActivationBytes;
+  /** A pass through the unit with its loss, measured: sets the batch of passes over the whole cache. */
+  readonly unitPass?: ActivationBytes;
   /** Default: the active backend's. */
   readonly budget?: MemoryBudget;
   /** Names the unit in the note, e.g. `unit 3/53`. */
@@ -88,9 +96,11 @@ export function planUnitCache(work: QuantizedModel, fp: GraphModel, unit: Calibr
   const unitNodes = new Set(unit.nodes);
   // The cache holds the unit's input already quantized: its own passes fake-quantize weights only.
   const weightsOnly = { quantizedWeights: quantized.quantizedWeights };
-  const unitPass = planBatch(work.model, { stage: 'reconstructing', wanted: UNIT_PASS_BATCH, budget: passes, nodes: unitNodes, ...weightsOnly, ...requested });
+  const unitPass = o.unitPass
+    ? planFromBytes(work.model.graph.name, o.unitPass, { stage: 'reconstructing', wanted: UNIT_PASS_BATCH, budget: passes, ...requested })
+    : planBatch(work.model, { stage: 'reconstructing', wanted: UNIT_PASS_BATCH, budget: passes, nodes: unitNodes, ...weightsOnly, ...requested });
   // Steps on the unit take gradients through its inference mode (BN on its running statistics).
-  const training = o.trainBatch ? modelActivationBytes(work.model, { kind: 'training', trainingMode: false, nodes: unitNodes, ...weightsOnly }) : null;
+  const training = !o.trainBatch ? null : o.step ?? modelActivationBytes(work.model, { kind: 'training', trainingMode: false, nodes: unitNodes, ...weightsOnly });
   const reserve = Math.max(
     planBytes(toInput), planBytes(toTarget), planBytes(unitPass),
     training ? training.fixed + o.trainBatch! * training.perSample : 0,

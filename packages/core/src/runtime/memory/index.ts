@@ -6,3 +6,4 @@ export * from './choose-batch.js';
 export * from './batch-plan.js';
 export * from './allocation-failure.js';
 export * from './training-plan.js';
+export * from './measure-pass.js';

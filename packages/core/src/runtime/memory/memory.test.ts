@@ -14,6 +14,7 @@ import { BUDGET_SHARE, backendBudget, type MemoryBudget, type MemoryProbe } from
 import { describeBatchPlan, planBatch, planFromBytes, quantizedPass } from './batch-plan.js';
 import { MAX_TENSOR_BYTES, chooseBatch } from './choose-batch.js';
 import { formatBytes } from './format-bytes.js';
+import { measurePassBytes } from './measure-pass.js';
 import { refuseUnfitTraining, trainingPlan } from './training-plan.js';
 import { WASM_HEAP_MAX_BYTES, guardWasmMalloc } from './wasm-heap.js';
 
@@ -199,6 +200,27 @@ describe('batch choice from the IR', () => {
       if (q.model !== model) q.model.dispose();
       model.dispose();
     }
+  });
+});
+
+describe('measured passes', () => {
+  it('measures a pass at two small batches and predicts its peak at a larger one', async () => {
+    const model = tinyResidualModel(4);
+    const variables = model.variables();
+    const step = (n: number): void => tf.tidy(() => {
+      const x = tf.randomNormal([n, ...model.inputShape]);
+      return tf.variableGrads(() => tf.mean(tf.square(model.predict(x, { training: true, updateStats: false }))) as tf.Scalar, variables).value;
+    }).dispose();
+    const before = tf.memory().numTensors;
+    const bytes = await measurePassBytes(step);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(bytes.perSample).toBeGreaterThan(0);
+    // The 8x8x4 activations are the largest tensors of one sample.
+    expect(bytes.largestPerSample).toBe(8 * 8 * 4 * 4);
+    const measured = await measuredPeak(model, 32, (x) => step(x.shape[0]));
+    const predicted = bytes.fixed + 32 * bytes.perSample;
+    expect(Math.abs(predicted - measured) / measured).toBeLessThan(0.1);
+    model.dispose();
   });
 });
 

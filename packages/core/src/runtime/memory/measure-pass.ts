@@ -1,0 +1,36 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ActivationBytes } from './activation-bytes.js';
+
+/** float32: what the measured passes compute. */
+const BYTES_PER_VALUE = 4;
+
+/** The two batches a pass is measured at: small, and two apart so that one odd tensor does not skew the slope. */
+export const MEASURE_BATCHES: readonly [number, number] = [2, 4];
+
+/**
+ * The bytes a pass holds at its peak, measured rather than estimated: the pass runs at two
+ * small batches under tf.profile (the engine's live bytes after every kernel) and the peaks
+ * give `fixed + batch * perSample`. For a stage the IR cannot see whole, e.g. a defense's
+ * training step with its own loss terms, output quantizer and distance. `pass(batch)` must
+ * dispose what it makes; the measure is of the engine's tensors, not of kernels' scratch
+ * memory (the budget's share leaves room for that).
+ */
+export async function measurePassBytes(pass: (batch: number) => void, batches: readonly [number, number] = MEASURE_BATCHES): Promise<ActivationBytes> {
+  const [small, large] = batches;
+  const peaks: number[] = [];
+  let largest = 0;
+  for (const batch of batches) {
+    const before = tf.memory().numBytes;
+    const profile = await tf.profile(() => pass(batch));
+    peaks.push(Math.max(0, profile.peakBytes - before));
+    for (const kernel of profile.kernels) {
+      for (const shape of kernel.outputShapes) {
+        const values = shape.reduce((a, b) => a * b, 1);
+        if (shape[0] === batch) largest = Math.max(largest, (values / batch) * BYTES_PER_VALUE);
+      }
+    }
+  }
+  const perSample = Math.max(0, Math.ceil((peaks[1] - peaks[0]) / (large - small)));
+  const fixed = Math.max(0, peaks[0] - small * perSample);
+  return { perSample, fixed, largestPerSample: Math.ceil(largest) };
+}
