@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, channelsLastView, mulberry32, unitOutputQuantizer, weightParamOf, weightedSum,
+  Adam, HostRows, channelsLastView, mulberry32, unitOutputQuantizer, weightParamOf, weightedSum,
   type CalibrationUnit, type DefenseContext, type LossTerm, type NodeTransform, type QuantizedModel, type UnitReport,
 } from '@qcb/core';
 import { flipGuide } from './guide.js';
@@ -77,12 +77,16 @@ export function learnUnitRounding(
   const weightAt = (h: tf.Tensor): tf.Tensor => tf.reshape(rounding.weight(h), kernel.shape);
   const forward = (x: tf.Tensor, weight: tf.Tensor): tf.Tensor => outQuant(work.model.runUnit(unit, x, { transform: headTransform(work, unit.head, weight) }));
   const count = inputs.shape[0];
+  // Batches and scoring chunks are copied out of host memory: tf.gather and tf.slice on a
+  // large cache cost more than the step on the wasm backend (core's host-rows.ts).
+  const hostInputs = HostRows.fromTensors([inputs]);
+  const hostTargets = HostRows.fromTensors([targets]);
   const scoreOnCache = (h: tf.Tensor): number => tf.tidy(() => {
     const weight = weightAt(h);
     let sum = 0;
     for (let start = 0; start < count; start += SCORE_CHUNK) {
       const size = Math.min(SCORE_CHUNK, count - start);
-      sum += size * reconstruction(forward(tf.slice(inputs, start, size), weight), tf.slice(targets, start, size)).dataSync()[0];
+      sum += size * reconstruction(forward(hostInputs.slice(start, size), weight), hostTargets.slice(start, size)).dataSync()[0];
     }
     return sum / count;
   });
@@ -93,10 +97,10 @@ export function learnUnitRounding(
     let last = NaN;
     for (let it = 0; it < o.iterations; it++) {
       const b = regulariserExponent(o, it);
-      const idx = tf.tensor1d(Array.from({ length: o.batchSize }, () => Math.floor(rng() * count)), 'int32');
+      const idx = Array.from({ length: o.batchSize }, () => Math.floor(rng() * count));
       last = tf.tidy(() => {
-        const x = tf.gather(inputs, idx);
-        const y = tf.gather(targets, idx);
+        const x = hostInputs.gather(idx);
+        const y = hostTargets.gather(idx);
         const { value, grads } = tf.variableGrads(() => {
           const h = tf.sigmoid(logits);
           const terms = [{ name: 'efrap:reconstruction', value: reconstruction(forward(x, weightAt(h)), y), weight: 1 }, ...roundingTerms(h, flipped, guide, b, o)];
@@ -105,7 +109,6 @@ export function learnUnitRounding(
         optimizer.step([grads[logits.name]], o.lr);
         return value.dataSync()[0];
       });
-      idx.dispose();
       ctx.hooks.calibration.step.call({ unit, step: it + 1, total: o.iterations, loss: last });
       ctx.progress.step(it + 1, `loss ${last.toPrecision(4)}`);
     }

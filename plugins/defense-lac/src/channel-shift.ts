@@ -8,10 +8,11 @@ import { mulberry32 } from '@qcb/core';
  * backdoor in the activation quantizers rides on exactly such channel-wide rounding, which
  * clean on-grid inputs never show (plugins/defense-lac/README.md).
  */
-export function shiftChannels(x: tf.Tensor, radius: number, seed: number): tf.Tensor {
+export function shiftChannels(x: tf.Tensor, radius: number, seed: number | (() => number)): tf.Tensor {
   const samples = x.shape[0];
   const channels = x.shape[x.rank - 1];
-  const rng = mulberry32(seed);
+  // A generator carried over consecutive pieces of one cache draws what one call on their concatenation would.
+  const rng = typeof seed === 'number' ? mulberry32(seed) : seed;
   const shifts = Float32Array.from({ length: samples * channels }, () => (rng() < 0.5 ? -radius : radius));
   return tf.tidy(() => tf.add(x, tf.tensor(shifts, [samples, ...Array<number>(x.rank - 2).fill(1), channels])));
 }

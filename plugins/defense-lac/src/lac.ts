@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, QuantizedModel, StepPool, measurePassBytes, modelShapes, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
+  Adam, GraphModel, HostRows, QuantizedModel, StepPool, measurePassBytes, modelShapes, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
   type ActivationBytes, type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
@@ -86,6 +86,35 @@ async function measureUnit(ctx: DefenseContext, work: QuantizedModel, fp: GraphM
   }
 }
 
+/** One unit's cache in host memory (HostRows): its inputs, their full-precision targets, and the inputs it is scored on. */
+interface UnitCache {
+  readonly inputs: HostRows;
+  readonly targets: HostRows;
+  /** The inputs shifted once per channel (channel-shift.ts), or the inputs themselves. */
+  readonly scoredInputs: HostRows;
+}
+
+/**
+ * The cached pieces moved to host memory (shared with the pool's workers when there is a
+ * pool), and disposed. With a channel shift, the scored copy is shifted piece by piece with
+ * one generator, which draws the shifts one call on the whole cache would.
+ */
+function hostCache(inputs: tf.Tensor[], targets: tf.Tensor[], shift: number, seed: number, shared: boolean): UnitCache {
+  try {
+    const host = { inputs: HostRows.fromTensors(inputs, { shared }), targets: HostRows.fromTensors(targets, { shared }) };
+    if (!shift) return { ...host, scoredInputs: host.inputs };
+    const rng = mulberry32(seed);
+    const shifted = inputs.map((piece) => shiftChannels(piece, shift, rng));
+    try {
+      return { ...host, scoredInputs: HostRows.fromTensors(shifted) };
+    } finally {
+      tf.dispose(shifted);
+    }
+  } finally {
+    tf.dispose([...inputs, ...targets]);
+  }
+}
+
 /**
  * Trains the additive offset alpha of one unit's weight (init 0, forward Q(W + alpha) on the
  * frozen grid with a straight-through estimator) so that the unit's output on its cached
@@ -97,7 +126,7 @@ async function measureUnit(ctx: DefenseContext, work: QuantizedModel, fp: GraphM
  * loss term added by a plugin.
  */
 async function correctUnit(
-  ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, inputs: tf.Tensor, targets: tf.Tensor, o: LacOptions, config: LacConfig, index: number, shift: number,
+  ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, cache: UnitCache, o: LacOptions, config: LacConfig, index: number, shift: number,
   scoreBatch: number, pool: StepPool | null,
 ): Promise<{ steps: number; initialLoss: number; finalLoss: number }> {
   const head = work.model.node(unit.head);
@@ -109,8 +138,8 @@ async function correctUnit(
   const distance = config.distance ?? squaredEuclidean;
   const transform = unitTransform(work, unit.head, alpha);
   const rng = mulberry32(ctx.seed * 7_919 + index);
-  const count = inputs.shape[0];
-  const scoredInputs = shift ? shiftChannels(inputs, shift, ctx.seed * 7_919 + index) : inputs;
+  const { inputs, targets, scoredInputs } = cache;
+  const count = inputs.count;
   const { forward, lossAndGrad } = unitStep(ctx, work, unit, o, config);
   const hooks = ctx.hooks;
   const parallel = pool && !shift && !config.distance && hooks.loss.terms.taps.length === 0
@@ -121,7 +150,7 @@ async function correctUnit(
     let sum = 0;
     for (let start = 0; start < count; start += scoreBatch) {
       const size = Math.min(scoreBatch, count - start);
-      sum += size * tf.tidy(() => distance(forward(tf.slice(scoredInputs, start, size), t), tf.slice(targets, start, size)).dataSync()[0]);
+      sum += size * tf.tidy(() => distance(forward(scoredInputs.slice(start, size), t), targets.slice(start, size)).dataSync()[0]);
     }
     return sum / count;
   };
@@ -143,14 +172,12 @@ async function correctUnit(
         shared.grad.dispose();
         loss = shared.loss;
       } else {
-        const idx = tf.tensor1d(rows, 'int32');
         loss = tf.tidy(() => {
-          const x = shift ? shiftChannels(tf.gather(inputs, idx), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : tf.gather(inputs, idx);
-          const { value, grad } = lossAndGrad(x, tf.gather(targets, idx), alpha, transform);
+          const x = shift ? shiftChannels(inputs.gather(rows), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : inputs.gather(rows);
+          const { value, grad } = lossAndGrad(x, targets.gather(rows), alpha, transform);
           optimizer.step([grad], lr);
           return value.dataSync()[0];
         });
-        idx.dispose();
       }
       steps++;
       lastLoss = loss;
@@ -182,7 +209,6 @@ async function correctUnit(
   } finally {
     alpha.dispose();
     best.dispose();
-    if (scoredInputs !== inputs) scoredInputs.dispose();
     optimizer.dispose();
   }
   const finalLoss = bestLoss;
@@ -233,15 +259,10 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
             : { targets: cacheUnitTargets(fp, unit, ctx.batches, cache), inputs: cacheUnitInputs(work, unit, ctx.batches, cache) };
           const targets = cached.targets;
           const inputs = await hooks.calibration.unitInputs.promise(cached.inputs, uctx);
-          const x = tf.concat(inputs);
-          const y = tf.concat(targets);
-          tf.dispose([...inputs, ...targets]);
-          try {
-            const report = await correctUnit(ctx, run, work, unit, x, y, o, config, i, shiftRadius(o, uctx.inputQuant), cache.unitBatch, pool);
-            await hooks.calibration.unitDone.promise(uctx, report);
-          } finally {
-            tf.dispose([x, y]);
-          }
+          const shift = shiftRadius(o, uctx.inputQuant);
+          const host = hostCache(inputs, targets, shift, ctx.seed * 7_919 + i, pool !== null);
+          const report = await correctUnit(ctx, run, work, unit, host, o, config, i, shift, cache.unitBatch, pool);
+          await hooks.calibration.unitDone.promise(uctx, report);
           await ctx.checkpoint.save(i + 1, workModel);
         }
       } finally {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QuantizedModel, fromPortableGraph, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
+  GraphModel, HostRows, QuantizedModel, fromPortableGraph, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
   type CalibrationUnit, type JsonObject, type NodeTransform, type ParallelTask, type PortableGraph,
 } from '@qcb/core';
 import { squaredEuclidean } from './distance.js';
@@ -40,8 +40,9 @@ export function createUnitTask(raw: unknown, shard: { readonly index: number; re
   const weight = head.params[weightParamOf(head)!];
   const alphaValues = new Float32Array(init.alpha);
   const alpha = tf.variable(tf.zeros(weight.shape), true);
-  const inputs = tf.tensor(new Float32Array(init.inputs.buffer), [...init.inputs.shape]);
-  const targets = tf.tensor(new Float32Array(init.targets.buffer), [...init.targets.shape]);
+  // The cache stays in shared memory: each batch's rows are copied out (host-rows.ts).
+  const inputs = new HostRows(new Float32Array(init.inputs.buffer), init.inputs.shape);
+  const targets = new HostRows(new Float32Array(init.targets.buffer), init.targets.shape);
   const outputQuant = init.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
   const transform: NodeTransform = {
     param: (node, name, value) => {
@@ -64,27 +65,27 @@ export function createUnitTask(raw: unknown, shard: { readonly index: number; re
         const share = size / idx.length;
         return tf.tidy(() => {
           readAlpha();
-          const rows = tf.tensor1d(idx.subarray(start, start + size), 'int32');
-          const { value, grads } = tf.variableGrads(() => squaredEuclidean(forward(tf.gather(inputs, rows)), tf.gather(targets, rows)), [alpha]);
+          const rows = idx.subarray(start, start + size);
+          const { value, grads } = tf.variableGrads(() => squaredEuclidean(forward(inputs.gather(rows)), targets.gather(rows)), [alpha]);
           gradient.set(tf.mul(grads[alpha.name], share).dataSync());
           return value.dataSync()[0] * share;
         });
       }
       if (kind === 'score') {
         // Sum over this worker's rows of (rows x distance), per forward pass of scoreBatch rows.
-        const { start, size } = shardsOf(inputs.shape[0], shard.count)[shard.index];
+        const { start, size } = shardsOf(inputs.count, shard.count)[shard.index];
         let sum = 0;
         tf.tidy(readAlpha);
         for (let s = start; s < start + size; s += init.scoreBatch) {
           const n = Math.min(init.scoreBatch, start + size - s);
-          sum += n * tf.tidy(() => squaredEuclidean(forward(tf.slice(inputs, s, n)), tf.slice(targets, s, n)).dataSync()[0]);
+          sum += n * tf.tidy(() => squaredEuclidean(forward(inputs.slice(s, n)), targets.slice(s, n)).dataSync()[0]);
         }
         return sum;
       }
       throw new Error(`unknown unit task call "${kind}"`);
     },
     dispose() {
-      tf.dispose([alpha, inputs, targets]);
+      alpha.dispose();
       model.dispose();
     },
   };

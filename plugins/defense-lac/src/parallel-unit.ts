@@ -1,18 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { compiledModuleUrl, quantJsonOf, toPortableGraph, type CalibrationUnit, type JsonObject, type QuantizedModel, type StepPool } from '@qcb/core';
+import { compiledModuleUrl, quantJsonOf, toPortableGraph, type CalibrationUnit, type HostRows, type JsonObject, type QuantizedModel, type StepPool } from '@qcb/core';
 import type { SharedRows, UnitTaskInit } from './parallel-unit-task.js';
 
 const TASK = { url: compiledModuleUrl('./parallel-unit-task.js', import.meta.url).href, exportName: 'createUnitTask' };
 
-function shared(t: tf.Tensor): SharedRows {
-  const buffer = new SharedArrayBuffer(4 * t.size);
-  new Float32Array(buffer).set(t.dataSync());
-  return { buffer, shape: t.shape };
+/** Host rows in shared memory, read in place by the workers (copied there once when not shared yet). */
+function shared(rows: HostRows): SharedRows {
+  if (rows.values.buffer instanceof SharedArrayBuffer && rows.values.byteOffset === 0 && rows.values.byteLength === rows.values.buffer.byteLength) {
+    return { buffer: rows.values.buffer, shape: rows.shape };
+  }
+  const buffer = new SharedArrayBuffer(rows.values.byteLength);
+  new Float32Array(buffer).set(rows.values);
+  return { buffer, shape: rows.shape };
 }
 
 /**
- * One LAC unit's training spread over a StepPool: each worker holds the unit, its cache and
- * the offset alpha, computes the gradient of its shard of each batch (weighted by the shard's
+ * One LAC unit's training spread over a StepPool: each worker holds the unit and the offset
+ * alpha, and reads the cache in shared memory in place, computes the gradient of its shard of each batch (weighted by the shard's
  * share, so the sum is the whole batch's gradient) and scores its part of the cache. The
  * caller keeps the optimizer; alpha goes to the workers through shared memory before each call.
  */
@@ -24,7 +28,7 @@ export class ParallelUnit {
     private readonly count: number,
   ) {}
 
-  static async start(pool: StepPool, work: QuantizedModel, unit: CalibrationUnit, inputs: tf.Tensor, targets: tf.Tensor, alpha: tf.Variable, o: { quantizeOutput: boolean; scoreBatch: number }): Promise<ParallelUnit> {
+  static async start(pool: StepPool, work: QuantizedModel, unit: CalibrationUnit, inputs: HostRows, targets: HostRows, alpha: tf.Variable, o: { quantizeOutput: boolean; scoreBatch: number }): Promise<ParallelUnit> {
     const alphaBuffer = new SharedArrayBuffer(4 * alpha.size);
     const init: UnitTaskInit = {
       graph: toPortableGraph(work.model.graph),
@@ -37,7 +41,7 @@ export class ParallelUnit {
       scoreBatch: o.scoreBatch,
     };
     await pool.setup(TASK, () => init, alpha.size);
-    return new ParallelUnit(pool, alpha, new Float32Array(alphaBuffer), inputs.shape[0]);
+    return new ParallelUnit(pool, alpha, new Float32Array(alphaBuffer), inputs.count);
   }
 
   /** The batch's loss and the gradient with respect to alpha (the caller disposes it). */

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { floatValues } from '../../util/float-values.js';
+
+/**
+ * A cache of samples (rows) held in host memory, not in the backend's: each batch is copied
+ * out row by row into a small tensor. On the wasm backend `tf.gather` costs about 50 ns per
+ * value it copies and `tf.slice` first reads the whole source tensor out of the heap, so a
+ * training step on 16 rows of a 1,024-sample cache spent more time picking its rows than
+ * computing. Held here, the cache also leaves the wasm heap to the passes. The values may live
+ * in a SharedArrayBuffer, which worker threads read in place.
+ */
+export class HostRows {
+  /** Values per row. */
+  readonly rowSize: number;
+
+  constructor(readonly values: Float32Array, readonly shape: readonly number[]) {
+    this.rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
+    if (shape.length < 1 || values.length !== shape[0] * this.rowSize) {
+      throw new Error(`host rows of shape [${shape.join(', ')}] need ${shape[0] * this.rowSize} values, got ${values.length}`);
+    }
+  }
+
+  /** The rows of `pieces` (tensors of one row shape), in order; `shared`: in a SharedArrayBuffer. */
+  static fromTensors(pieces: readonly tf.Tensor[], o: { readonly shared?: boolean } = {}): HostRows {
+    if (pieces.length === 0) throw new Error('host rows need at least one piece');
+    const rowShape = pieces[0].shape.slice(1);
+    const count = pieces.reduce((n, p) => n + p.shape[0], 0);
+    const size = count * rowShape.reduce((a, b) => a * b, 1);
+    const values = o.shared ? new Float32Array(new SharedArrayBuffer(4 * size)) : new Float32Array(size);
+    let at = 0;
+    for (const piece of pieces) {
+      values.set(floatValues(piece), at);
+      at += piece.size;
+    }
+    return new HostRows(values, [count, ...rowShape]);
+  }
+
+  /** Samples held. */
+  get count(): number {
+    return this.shape[0];
+  }
+
+  /** Rows `rows` (indices, repeats allowed) as one tensor, as tf.gather along the first axis. */
+  gather(rows: ArrayLike<number>): tf.Tensor {
+    const out = new Float32Array(rows.length * this.rowSize);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      if (!(r >= 0 && r < this.count)) throw new RangeError(`row ${r} is outside 0..${this.count - 1}`);
+      out.set(this.values.subarray(r * this.rowSize, (r + 1) * this.rowSize), i * this.rowSize);
+    }
+    return tf.tensor(out, [rows.length, ...this.shape.slice(1)]);
+  }
+
+  /** `size` rows from `start`, as tf.slice along the first axis. */
+  slice(start: number, size: number): tf.Tensor {
+    const n = Math.max(0, Math.min(size, this.count - start));
+    return tf.tensor(this.values.slice(start * this.rowSize, (start + n) * this.rowSize), [n, ...this.shape.slice(1)]);
+  }
+}
