@@ -120,10 +120,10 @@ function hostCache(inputs: tf.Tensor[], targets: tf.Tensor[], shift: number, see
  * frozen grid with a straight-through estimator) so that the unit's output on its cached
  * quantized inputs matches the full-precision targets. Returns the steps run and losses.
  * With a channel shift, each training batch gets fresh shifts and the offsets are scored on
- * one fixed shifted copy of the cache. With a StepPool (--threads), each batch's gradient and
- * the cache's score are computed by the pool's workers, a shard each (parallel-unit.ts),
- * where the step is the plain reconstruction: no channel shift, the default distance and no
- * loss term added by a plugin.
+ * one fixed shifted copy of the cache. With a StepPool (--threads), the steps between two
+ * scorings and the scoring run on the pool's workers, a shard of each batch each, DDP-style
+ * (parallel-unit.ts), where the step is the plain reconstruction: no channel shift, the
+ * default distance and no loss term added by a plugin.
  */
 async function correctUnit(
   ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, cache: UnitCache, o: LacOptions, config: LacConfig, index: number, shift: number,
@@ -163,43 +163,42 @@ async function correctUnit(
   let steps = 0;
   ctx.progress.stage(`unit ${index + 1}/${run.units.length} ${unit.head}`, o.iterations);
   try {
-    for (let it = 0; it < o.iterations; it++) {
-      const rows = Array.from({ length: o.batchSize }, () => Math.floor(rng() * count));
-      let loss: number;
-      if (parallel) {
-        const shared = await parallel.gradient(rows);
-        tf.tidy(() => optimizer.step([shared.grad], lr));
-        shared.grad.dispose();
-        loss = shared.loss;
-      } else {
-        loss = tf.tidy(() => {
-          const x = shift ? shiftChannels(inputs.gather(rows), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : inputs.gather(rows);
-          const { value, grad } = lossAndGrad(x, targets.gather(rows), alpha, transform);
-          optimizer.step([grad], lr);
-          return value.dataSync()[0];
-        });
-      }
+    const report = (loss: number): void => {
       steps++;
       lastLoss = loss;
-      hooks.calibration.step.call({ unit, step: it + 1, total: o.iterations, loss });
-      ctx.progress.step(it + 1, `loss ${loss.toPrecision(4)} best ${bestLoss.toPrecision(4)}`);
-      if ((it + 1) % o.evalEvery === 0 || it + 1 === o.iterations) {
-        const scored = parallel ? await parallel.score() : cacheLoss(transform);
-        if (scored < bestLoss) {
-          bestLoss = scored;
-          best.assign(alpha);
-          sinceBest = 0;
-        } else if (o.patience > 0 && ++sinceBest >= o.patience) {
-          if (restartsLeft === 0) break;
-          // Plateau: Adam on a straight-through rounding wanders off its best point at this
-          // step size; go back to the best offset and continue with half the step.
-          restartsLeft--;
-          lr /= 2;
-          sinceBest = 0;
-          alpha.assign(best);
-          optimizer.dispose();
-          optimizer = new Adam([alpha]);
-        }
+      hooks.calibration.step.call({ unit, step: steps, total: o.iterations, loss });
+      ctx.progress.step(steps, `loss ${loss.toPrecision(4)} best ${bestLoss.toPrecision(4)}`);
+    };
+    const step = (rows: readonly number[], it: number): number => tf.tidy(() => {
+      const x = shift ? shiftChannels(inputs.gather(rows), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : inputs.gather(rows);
+      const { value, grad } = lossAndGrad(x, targets.gather(rows), alpha, transform);
+      optimizer.step([grad], lr);
+      return value.dataSync()[0];
+    });
+    // The steps up to the next scoring run as one stretch: on the pool, one call.
+    for (let it = 0; it < o.iterations; ) {
+      const stretch = Math.min(o.evalEvery - (it % o.evalEvery), o.iterations - it);
+      const batches = Array.from({ length: stretch }, () => Array.from({ length: o.batchSize }, () => Math.floor(rng() * count)));
+      if (parallel) (await parallel.steps(batches, lr)).forEach(report);
+      else batches.forEach((rows, k) => report(step(rows, it + k)));
+      it += stretch;
+      const scored = parallel ? await parallel.score() : cacheLoss(transform);
+      if (scored < bestLoss) {
+        bestLoss = scored;
+        if (parallel) parallel.copyAlpha(best);
+        else best.assign(alpha);
+        sinceBest = 0;
+      } else if (o.patience > 0 && ++sinceBest >= o.patience) {
+        if (restartsLeft === 0) break;
+        // Plateau: Adam on a straight-through rounding wanders off its best point at this
+        // step size; go back to the best offset and continue with half the step.
+        restartsLeft--;
+        lr /= 2;
+        sinceBest = 0;
+        alpha.assign(best);
+        optimizer.dispose();
+        optimizer = new Adam([alpha]);
+        await parallel?.reset(best);
       }
     }
     // Finalise with the best offset: W <- Q(W + alpha), on the grid.

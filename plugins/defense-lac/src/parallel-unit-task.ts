@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, HostRows, QuantizedModel, fromPortableGraph, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
+  Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, fromPortableGraph, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
   type CalibrationUnit, type JsonObject, type NodeTransform, type ParallelTask, type PortableGraph,
 } from '@qcb/core';
 import { squaredEuclidean } from './distance.js';
@@ -19,18 +19,36 @@ export interface UnitTaskInit {
   readonly quantizeOutput: boolean;
   readonly inputs: SharedRows;
   readonly targets: SharedRows;
-  /** The head's offset alpha, written by the main thread before every call. */
+  /** The head's offset alpha: worker 0 writes its replica here when scoring, the caller before a reset. */
   readonly alpha: SharedArrayBuffer;
+  /** Two sets (even and odd steps) of one gradient slot per worker, alpha's size each. */
+  readonly gradients: SharedArrayBuffer;
+  /** The workers' barrier (core's StepBarrier). */
+  readonly barrier: SharedArrayBuffer;
   /** Rows per forward pass when scoring the cache. */
   readonly scoreBatch: number;
 }
 
+/** A run of steps: `rows` holds `rows.length / batch` batches of `batch` cache rows, one per step. */
+export interface UnitStepsCall {
+  readonly rows: Int32Array;
+  readonly batch: number;
+  readonly lr: number;
+}
+
 /**
- * One LAC unit on a worker: the same forward as lac.ts (every weight of the unit fake-quantized
- * on its frozen grid, the head's as Q(W + alpha), the next layer's input quantizer on the
- * output) and the squared-Euclidean reconstruction, on this worker's shard of each batch.
+ * One LAC unit on a worker, data-parallel as PyTorch's DDP: each step, the gradient of this
+ * worker's shard of the batch (weighted by its share) goes to its slot, a barrier, every
+ * worker sums the slots in worker order and applies the same Adam update to its own replica
+ * of alpha, so the replicas stay equal without sending weights. The forward is lac.ts's
+ * (every weight of the unit fake-quantized on its frozen grid, the head's as Q(W + alpha),
+ * the next layer's input quantizer on the output) with the squared-Euclidean reconstruction.
+ * Slots alternate between two sets on even and odd steps: a worker that starts the next step
+ * never overwrites a slot another is still summing. Calls: 'steps' (UnitStepsCall; answers
+ * this worker's share-weighted losses), 'score' (this worker's part of the cache; worker 0
+ * also publishes its alpha), 'reset' (alpha from the shared buffer, a fresh Adam).
  */
-export function createUnitTask(raw: unknown, shard: { readonly index: number; readonly count: number }): ParallelTask {
+export function createUnitTask(raw: unknown, worker: { readonly index: number; readonly count: number }): ParallelTask {
   const init = raw as UnitTaskInit;
   const model = new GraphModel(fromPortableGraph(init.graph));
   const parsed = parseQuantJson(init.quantJson, 'quant.json', new Set(model.graph.nodes.map((n) => n.name)));
@@ -38,11 +56,15 @@ export function createUnitTask(raw: unknown, shard: { readonly index: number; re
   const unit = init.unit;
   const head = model.node(unit.head);
   const weight = head.params[weightParamOf(head)!];
-  const alphaValues = new Float32Array(init.alpha);
+  const alphaShared = new Float32Array(init.alpha);
   const alpha = tf.variable(tf.zeros(weight.shape), true);
-  // The cache stays in shared memory: each batch's rows are copied out (host-rows.ts).
+  let optimizer = new Adam([alpha]);
+  // The cache stays in shared memory: each batch's rows are copied out (core's host-rows.ts).
   const inputs = new HostRows(new Float32Array(init.inputs.buffer), init.inputs.shape);
   const targets = new HostRows(new Float32Array(init.targets.buffer), init.targets.shape);
+  const barrier = new StepBarrier(init.barrier, worker.count);
+  const slot = (parity: number, w: number): Float32Array => new Float32Array(init.gradients, 4 * alpha.size * (parity * worker.count + w), alpha.size);
+  const summed = new Float32Array(alpha.size);
   const outputQuant = init.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
   const transform: NodeTransform = {
     param: (node, name, value) => {
@@ -51,40 +73,72 @@ export function createUnitTask(raw: unknown, shard: { readonly index: number; re
     },
   };
   const forward = (x: tf.Tensor): tf.Tensor => outputQuant(model.runUnit(unit, x, { transform }));
-  const readAlpha = (): void => alpha.assign(tf.tensor(alphaValues, weight.shape));
+
+  /** This worker's shard of one batch: its gradient into its slot, its share-weighted loss. */
+  const shardGradient = (rows: Int32Array, mine: Float32Array): number => {
+    const { start, size } = shardsOf(rows.length, worker.count)[worker.index];
+    if (size === 0) {
+      mine.fill(0);
+      return 0;
+    }
+    const share = size / rows.length;
+    return tf.tidy(() => {
+      const own = rows.subarray(start, start + size);
+      const { value, grads } = tf.variableGrads(() => squaredEuclidean(forward(inputs.gather(own)), targets.gather(own)), [alpha]);
+      mine.set(tf.mul(grads[alpha.name], share).dataSync());
+      return value.dataSync()[0] * share;
+    });
+  };
+
+  const step = (rows: Int32Array, lr: number, parity: number): number => {
+    const loss = shardGradient(rows, slot(parity, worker.index));
+    barrier.arrive();
+    summed.set(slot(parity, 0));
+    for (let w = 1; w < worker.count; w++) {
+      const other = slot(parity, w);
+      for (let i = 0; i < summed.length; i++) summed[i] += other[i];
+    }
+    tf.tidy(() => optimizer.step([tf.tensor(summed, alpha.shape)], lr));
+    return loss;
+  };
 
   return {
-    call(kind, payload, gradient) {
-      if (kind === 'grad') {
-        const idx = payload as Int32Array;
-        const { start, size } = shardsOf(idx.length, shard.count)[shard.index];
-        if (size === 0) {
-          gradient.fill(0, 0, alpha.size);
-          return 0;
+    call(kind, payload) {
+      switch (kind) {
+        case 'steps': {
+          const { rows, batch, lr } = payload as UnitStepsCall;
+          const losses: number[] = [];
+          try {
+            for (let s = 0; s * batch < rows.length; s++) losses.push(step(rows.subarray(s * batch, (s + 1) * batch), lr, s % 2));
+          } catch (e) {
+            barrier.fail();
+            throw e;
+          }
+          return losses;
         }
-        const share = size / idx.length;
-        return tf.tidy(() => {
-          readAlpha();
-          const rows = idx.subarray(start, start + size);
-          const { value, grads } = tf.variableGrads(() => squaredEuclidean(forward(inputs.gather(rows)), targets.gather(rows)), [alpha]);
-          gradient.set(tf.mul(grads[alpha.name], share).dataSync());
-          return value.dataSync()[0] * share;
-        });
-      }
-      if (kind === 'score') {
-        // Sum over this worker's rows of (rows x distance), per forward pass of scoreBatch rows.
-        const { start, size } = shardsOf(inputs.count, shard.count)[shard.index];
-        let sum = 0;
-        tf.tidy(readAlpha);
-        for (let s = start; s < start + size; s += init.scoreBatch) {
-          const n = Math.min(init.scoreBatch, start + size - s);
-          sum += n * tf.tidy(() => squaredEuclidean(forward(inputs.slice(s, n)), targets.slice(s, n)).dataSync()[0]);
+        case 'score': {
+          // Sum over this worker's rows of (rows x distance), per forward pass of scoreBatch rows.
+          const { start, size } = shardsOf(inputs.count, worker.count)[worker.index];
+          let sum = 0;
+          for (let s = start; s < start + size; s += init.scoreBatch) {
+            const n = Math.min(init.scoreBatch, start + size - s);
+            sum += n * tf.tidy(() => squaredEuclidean(forward(inputs.slice(s, n)), targets.slice(s, n)).dataSync()[0]);
+          }
+          if (worker.index === 0) alphaShared.set(alpha.dataSync());
+          return sum;
         }
-        return sum;
+        case 'reset': {
+          tf.tidy(() => alpha.assign(tf.tensor(alphaShared, alpha.shape)));
+          optimizer.dispose();
+          optimizer = new Adam([alpha]);
+          return null;
+        }
+        default:
+          throw new Error(`unknown unit task call "${kind}"`);
       }
-      throw new Error(`unknown unit task call "${kind}"`);
     },
     dispose() {
+      optimizer.dispose();
       alpha.dispose();
       model.dispose();
     },

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { compiledModuleUrl, quantJsonOf, toPortableGraph, type CalibrationUnit, type HostRows, type JsonObject, type QuantizedModel, type StepPool } from '@qcb/core';
-import type { SharedRows, UnitTaskInit } from './parallel-unit-task.js';
+import { StepBarrier, barrierBuffer, compiledModuleUrl, quantJsonOf, toPortableGraph, type CalibrationUnit, type HostRows, type JsonObject, type QuantizedModel, type StepPool } from '@qcb/core';
+import type { SharedRows, UnitStepsCall, UnitTaskInit } from './parallel-unit-task.js';
 
 const TASK = { url: compiledModuleUrl('./parallel-unit-task.js', import.meta.url).href, exportName: 'createUnitTask' };
 
@@ -15,16 +15,18 @@ function shared(rows: HostRows): SharedRows {
 }
 
 /**
- * One LAC unit's training spread over a StepPool: each worker holds the unit and the offset
- * alpha, and reads the cache in shared memory in place, computes the gradient of its shard of each batch (weighted by the shard's
- * share, so the sum is the whole batch's gradient) and scores its part of the cache. The
- * caller keeps the optimizer; alpha goes to the workers through shared memory before each call.
+ * One LAC unit's training on a StepPool's workers, DDP-style (parallel-unit-task.ts): each
+ * worker holds the unit, its own replica of alpha and of Adam, and reads the cache in shared
+ * memory in place. A call runs many steps, the workers meeting at a barrier in each, so a
+ * step costs no message; this thread only picks the batches, and between calls scores the
+ * cache, keeps the best offset and restarts the workers from it.
  */
 export class ParallelUnit {
   private constructor(
     private readonly pool: StepPool,
-    private readonly alpha: tf.Variable,
+    private readonly barrier: StepBarrier,
     private readonly alphaShared: Float32Array,
+    private readonly shape: readonly number[],
     private readonly count: number,
   ) {}
 
@@ -38,28 +40,41 @@ export class ParallelUnit {
       inputs: shared(inputs),
       targets: shared(targets),
       alpha: alphaBuffer,
+      gradients: new SharedArrayBuffer(4 * alpha.size * 2 * pool.size),
+      barrier: barrierBuffer(),
       scoreBatch: o.scoreBatch,
     };
-    await pool.setup(TASK, () => init, alpha.size);
-    return new ParallelUnit(pool, alpha, new Float32Array(alphaBuffer), inputs.count);
+    await pool.setup(TASK, () => init, 0);
+    const unitRun = new ParallelUnit(pool, new StepBarrier(init.barrier, pool.size), new Float32Array(alphaBuffer), alpha.shape, inputs.count);
+    await unitRun.reset(alpha);
+    return unitRun;
   }
 
-  /** The batch's loss and the gradient with respect to alpha (the caller disposes it). */
-  async gradient(idx: readonly number[]): Promise<{ loss: number; grad: tf.Tensor }> {
-    this.publishAlpha();
-    const rows = Int32Array.from(idx);
-    const losses = (await this.pool.call('grad', () => rows)) as number[];
-    return { loss: losses.reduce((a, b) => a + b, 0), grad: tf.tensor(this.pool.summedGradient(), this.alpha.shape) };
+  /** Adam steps at `lr`, one per batch of cache rows (all of one size); each step's batch loss. */
+  async steps(batches: readonly (readonly number[])[], lr: number): Promise<number[]> {
+    const batch = batches[0]?.length ?? 0;
+    const rows = Int32Array.from(batches.flat());
+    const calls = this.pool.call('steps', (): UnitStepsCall => ({ rows, batch, lr }));
+    // A worker that fails or stops releases the others from the barrier.
+    calls.catch(() => this.barrier.fail());
+    const losses = (await calls) as number[][];
+    return batches.map((_, s) => losses.reduce((sum, own) => sum + own[s], 0));
   }
 
-  /** The reconstruction loss over the whole cache at the current alpha. */
+  /** The reconstruction loss over the whole cache at the workers' alpha (then readable with `copyAlpha`). */
   async score(): Promise<number> {
-    this.publishAlpha();
     const sums = (await this.pool.call('score', () => null)) as number[];
     return sums.reduce((a, b) => a + b, 0) / this.count;
   }
 
-  private publishAlpha(): void {
-    this.alphaShared.set(this.alpha.dataSync());
+  /** The workers' alpha at the last `score()` into `into`. */
+  copyAlpha(into: tf.Variable): void {
+    tf.tidy(() => into.assign(tf.tensor(this.alphaShared, [...this.shape])));
+  }
+
+  /** Every worker continues from `from` with a fresh Adam. */
+  async reset(from: tf.Variable): Promise<void> {
+    this.alphaShared.set(from.dataSync());
+    await this.pool.call('reset', () => null);
   }
 }
