@@ -1,9 +1,11 @@
 // CPU time of one LAC step (the forward Q(W + alpha) of a unit on its cached inputs, the
 // output quantizer, the squared-Euclidean reconstruction and its gradient with respect to
-// alpha) on three units of test/fixtures/models/pqbackdoor-w4, at batch 32 (LAC's), 16 (each
-// of two workers' shard), 8 and 1, on this thread alone: how a step's cost follows its batch;
-// then the CPU of each thread per step of batch 32 on a pool of two workers (LAC's
-// parallel-unit.ts, as `--threads 2` runs it).
+// alpha) on three units of test/fixtures/models/pqbackdoor-w4, with a cache of 1,024 samples
+// as LAC holds it (host memory, core's HostRows), at batch 32 (LAC's), 16 (each of two
+// workers' shard), 8 and 1, on this thread alone: how a step's cost follows its batch; what
+// picking the batch's rows costs with tf.gather on the cache as one tensor instead; then the
+// CPU of each thread per step of batch 32 on a pool of two workers (LAC's parallel-unit.ts,
+// as `--threads 2` runs it: 40 steps in one call).
 //   node packages/bench/scripts/lac-step-cost.mjs        (run `pnpm build` first)
 // The grids are a 4-bit per-channel min-max quantization of the fixture on random inputs:
 // the cost of a step does not depend on their values.
@@ -11,7 +13,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel, QuantizedModel, StepPool, cloneGraph, initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
+import { GraphModel, HostRows, QuantizedModel, StepPool, cloneGraph, initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
 import { ParallelUnit } from '../../../plugins/defense-lac/dist/parallel-unit.js';
 import { threadCpuSeconds } from './thread-times.mjs';
 
@@ -23,12 +25,22 @@ const W4A4 = {
   weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'minmax' },
   activations: { bits: 4, symmetric: false, observer: 'minmax', smoothing: { kind: 'extreme' } },
 };
-const calibration = tf.randomNormal([64, ...model.inputShape], 0, 1, 'float32', 1);
-const q = await quantizeModel(model, W4A4, [calibration]);
+const calibration = tf.randomNormal([1024, ...model.inputShape], 0, 1, 'float32', 1);
+const q = await quantizeModel(model, W4A4, [tf.slice(calibration, 0, 128)]);
+/** A node's output on the 1,024 samples, 128 at a time, as one tensor. */
+const outputOf = (m, name, o = {}) => {
+  const pieces = [];
+  for (let s = 0; s < 1024; s += 128) pieces.push(tf.tidy(() => m.outputsOf(tf.slice(calibration, s, 128), [name], o)[0]));
+  const whole = tf.concat(pieces);
+  tf.dispose(pieces);
+  return whole;
+};
 const units = model.units();
 for (const unit of [units[1], units[4], units[7]]) {
-  const [inputs] = q.model.outputsOf(calibration, [unit.input], { transform: q.transform() });
-  const [targets] = model.outputsOf(calibration, [unit.output]);
+  const inputs = outputOf(q.model, unit.input, { transform: q.transform() });
+  const targets = outputOf(model, unit.output);
+  const hostInputs = HostRows.fromTensors([inputs]);
+  const hostTargets = HostRows.fromTensors([targets]);
   const head = q.model.node(unit.head);
   const alpha = tf.variable(tf.zerosLike(head.params[weightParamOf(head)]));
   const outputQuant = unitOutputQuantizer(q, unit);
@@ -37,11 +49,11 @@ for (const unit of [units[1], units[4], units[7]]) {
   };
   const costs = [];
   for (const batch of [32, 16, 8, 1]) {
+    const rows = Array.from({ length: batch }, (_, i) => (i * 37) % 1024);
     const step = () => tf.tidy(() => {
-      const rows = tf.tensor1d(Array.from({ length: batch }, (_, i) => i), 'int32');
       const { value, grads } = tf.variableGrads(() => {
-        const out = outputQuant(q.model.runUnit(unit, tf.gather(inputs, rows), { transform }));
-        return tf.mean(tf.square(tf.sub(out, tf.gather(targets, rows))));
+        const out = outputQuant(q.model.runUnit(unit, hostInputs.gather(rows), { transform }));
+        return tf.mean(tf.square(tf.sub(out, hostTargets.gather(rows))));
       }, [alpha]);
       grads[alpha.name].dataSync();
       return value.dataSync()[0];
@@ -53,7 +65,16 @@ for (const unit of [units[1], units[4], units[7]]) {
     const used = process.cpuUsage(start);
     costs.push(`batch ${batch} ${((used.user + used.system) / repeats / 1000).toFixed(1)} ms`);
   }
-  process.stdout.write(`${unit.head.padEnd(22)} input ${inputs.shape.slice(1).join('x').padEnd(9)} ${costs.join(', ')}\n`);
+  const cpuMs = (f, repeats = 20) => {
+    f();
+    const start = process.cpuUsage();
+    for (let i = 0; i < repeats; i++) f();
+    const used = process.cpuUsage(start);
+    return ((used.user + used.system) / repeats / 1000).toFixed(2);
+  };
+  const rows32 = Array.from({ length: 32 }, (_, i) => (i * 37) % 1024);
+  const picked = `rows of batch 32: tf.gather on the cache tensor ${cpuMs(() => tf.tidy(() => [tf.gather(inputs, rows32), tf.gather(targets, rows32)].forEach((t) => t.dataSync())))} ms, host rows ${cpuMs(() => tf.tidy(() => [hostInputs.gather(rows32), hostTargets.gather(rows32)].forEach((t) => t.dataSync())))} ms`;
+  process.stdout.write(`${unit.head.padEnd(22)} input ${inputs.shape.slice(1).join('x').padEnd(9)} ${costs.join(', ')}; ${picked}\n`);
   tf.dispose([inputs, targets, alpha]);
 }
 
@@ -65,18 +86,20 @@ function threadTimes() {
 const work = new QuantizedModel({ ...q.parts, model: new GraphModel(cloneGraph(q.model.graph)), weightsOnGrid: false });
 const pool = await StepPool.start(2);
 for (const unit of [units[1], units[4], units[7]]) {
-  const [inputs] = work.model.outputsOf(calibration, [unit.input], { transform: work.transform() });
-  const [targets] = model.outputsOf(calibration, [unit.output]);
+  const inputs = outputOf(work.model, unit.input, { transform: work.transform() });
+  const targets = outputOf(model, unit.output);
   const head = work.model.node(unit.head);
   const alpha = tf.variable(tf.zerosLike(head.params[weightParamOf(head)]));
-  const parallel = await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: true, scoreBatch: 64 });
-  const rows = Array.from({ length: 32 }, (_, i) => i);
-  for (let i = 0; i < 5; i++) (await parallel.gradient(rows)).grad.dispose();
+  const parallel = await ParallelUnit.start(pool, work, unit, HostRows.fromTensors([inputs], { shared: true }), HostRows.fromTensors([targets], { shared: true }), alpha, { quantizeOutput: true, scoreBatch: 64 });
+  const batches = (n) => Array.from({ length: n }, (_, s) => Array.from({ length: 32 }, (_, i) => (s * 32 + i * 37) % 1024));
+  await parallel.steps(batches(5), 1e-3);
   const before = threadTimes();
   const repeats = 40;
-  for (let i = 0; i < repeats; i++) (await parallel.gradient(rows)).grad.dispose();
+  const wall = performance.now();
+  await parallel.steps(batches(repeats), 1e-3);
+  const wallMs = (performance.now() - wall) / repeats;
   const per = [...threadTimes()].map(([tid, t]) => [tid === String(process.pid) ? 'calling' : `thread ${tid}`, (t - (before.get(tid) ?? 0)) / repeats]).filter(([, ms]) => ms > 1);
-  process.stdout.write(`${unit.head.padEnd(22)} pool of 2, batch 32: ${per.map(([who, ms]) => `${who} ${ms.toFixed(1)} ms`).join(', ')}\n`);
+  process.stdout.write(`${unit.head.padEnd(22)} pool of 2, batch 32: ${wallMs.toFixed(1)} ms a step; CPU ${per.map(([who, ms]) => `${who} ${ms.toFixed(1)} ms`).join(', ')}\n`);
   tf.dispose([inputs, targets, alpha]);
 }
 await pool.close();

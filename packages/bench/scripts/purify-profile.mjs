@@ -1,6 +1,7 @@
-// CPU time of each thread through one purification, cut at the progress stages (the three
-// evaluations, each LAC unit): what a run on N threads leaves on the calling thread and what
-// the pool's workers take. CPU time, unlike wall time, does not move with the machine's load.
+// Wall time and the CPU time of each thread through one purification, cut at the progress
+// stages (the three evaluations, each LAC unit): what a run on N threads leaves on the
+// calling thread and what the pool's workers take. CPU time, unlike wall time, does not move
+// with the machine's load.
 //   node packages/bench/scripts/purify-profile.mjs [--threads N] [--iterations N] [--baselines side|pool]
 // LAC + PDA (fast preset) on test/fixtures/models/pqbackdoor-w4 under academic-w4a4; run
 // `pnpm build` first. A stage's line holds the work that runs until the next stage starts.
@@ -21,6 +22,7 @@ const threadTimes = threadCpuSeconds; // seconds per thread
 
 const rows = [];
 let last = threadTimes();
+let lastWall = performance.now();
 let label = 'loading';
 function cut(next) {
   const now = threadTimes();
@@ -31,8 +33,10 @@ function cut(next) {
     if (tid === String(process.pid)) main = d;
     else if (d > 0.5) others.push(d);
   }
-  rows.push({ label, main, others: others.sort((a, b) => b - a) });
+  const wallNow = performance.now();
+  rows.push({ label, main, others: others.sort((a, b) => b - a), wall: (wallNow - lastWall) / 1000 });
   last = now;
+  lastWall = wallNow;
   label = next;
 }
 
@@ -55,7 +59,7 @@ let others = 0;
 for (const r of rows) {
   main += r.main;
   others += r.others.reduce((a, b) => a + b, 0);
-  process.stdout.write(`${r.label.padEnd(34)} calling thread ${r.main.toFixed(2).padStart(7)} s   other threads over 0.5 s: ${r.others.map((t) => t.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(`${r.label.padEnd(34)} wall ${r.wall.toFixed(2).padStart(7)} s   calling thread ${r.main.toFixed(2).padStart(7)} s   other threads over 0.5 s: ${r.others.map((t) => t.toFixed(2)).join(' ')}\n`);
 }
 const { fp, quantized, defended } = outcome.report;
 process.stdout.write(`${values.threads} threads: ${wall.toFixed(1)} s wall; CPU ${main.toFixed(1)} s on the calling thread, ${others.toFixed(1)} s on the others\n`);
