@@ -7,6 +7,7 @@ import { squaredEuclidean, type Distance } from './distance.js';
 import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
 import { shiftChannels } from './channel-shift.js';
 import { ParallelUnit } from './parallel-unit.js';
+import { accumulated } from './accumulate.js';
 
 export interface LacConfig {
   /** The distance D of the reconstruction term (squared Euclidean by default). */
@@ -127,7 +128,7 @@ function hostCache(inputs: tf.Tensor[], targets: tf.Tensor[], shift: number, see
  */
 async function correctUnit(
   ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, cache: UnitCache, o: LacOptions, config: LacConfig, index: number, shift: number,
-  scoreBatch: number, pool: StepPool | null,
+  sizes: { readonly scoreBatch: number; readonly stepBatch: number }, pool: StepPool | null,
 ): Promise<{ steps: number; initialLoss: number; finalLoss: number }> {
   const head = work.model.node(unit.head);
   const weight = head.params[weightParamOf(head)!];
@@ -143,13 +144,13 @@ async function correctUnit(
   const { forward, lossAndGrad } = unitStep(ctx, work, unit, o, config);
   const hooks = ctx.hooks;
   const parallel = pool && !shift && !config.distance && hooks.loss.terms.taps.length === 0
-    ? await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: o.quantizeOutput, scoreBatch })
+    ? await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: o.quantizeOutput, scoreBatch: sizes.scoreBatch, stepBatch: sizes.stepBatch })
     : null;
   // Reconstruction loss over the whole cache, in chunks that fit memory (reported before and after).
   const cacheLoss = (t: NodeTransform): number => {
     let sum = 0;
-    for (let start = 0; start < count; start += scoreBatch) {
-      const size = Math.min(scoreBatch, count - start);
+    for (let start = 0; start < count; start += sizes.scoreBatch) {
+      const size = Math.min(sizes.scoreBatch, count - start);
       sum += size * tf.tidy(() => distance(forward(scoredInputs.slice(start, size), t), targets.slice(start, size)).dataSync()[0]);
     }
     return sum / count;
@@ -169,12 +170,17 @@ async function correctUnit(
       hooks.calibration.step.call({ unit, step: steps, total: o.iterations, loss });
       ctx.progress.step(steps, `loss ${loss.toPrecision(4)} best ${bestLoss.toPrecision(4)}`);
     };
-    const step = (rows: readonly number[], it: number): number => tf.tidy(() => {
-      const x = shift ? shiftChannels(inputs.gather(rows), shift, ctx.seed * 104_729 + 1_000_003 * (index + 1) + it) : inputs.gather(rows);
-      const { value, grad } = lossAndGrad(x, targets.gather(rows), alpha, transform);
-      optimizer.step([grad], lr);
-      return value.dataSync()[0];
-    });
+    const step = (rows: readonly number[], it: number): number => {
+      // One generator over the micro-batches draws the shifts one call on the whole batch would.
+      const shifts = mulberry32(ctx.seed * 104_729 + 1_000_003 * (index + 1) + it);
+      const { value, grad } = accumulated(rows, sizes.stepBatch, (part) => {
+        const x = shift ? shiftChannels(inputs.gather(part), shift, shifts) : inputs.gather(part);
+        return lossAndGrad(x, targets.gather(part), alpha, transform);
+      });
+      tf.tidy(() => optimizer.step([grad], lr));
+      grad.dispose();
+      return value;
+    };
     // The steps up to the next scoring run as one stretch: on the pool, one call.
     for (let it = 0; it < o.iterations; ) {
       const stretch = Math.min(o.evalEvery - (it % o.evalEvery), o.iterations - it);
@@ -260,7 +266,7 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
           const inputs = await hooks.calibration.unitInputs.promise(cached.inputs, uctx);
           const shift = shiftRadius(o, uctx.inputQuant);
           const host = hostCache(inputs, targets, shift, ctx.seed * 7_919 + i, pool !== null);
-          const report = await correctUnit(ctx, run, work, unit, host, o, config, i, shift, cache.unitBatch, pool);
+          const report = await correctUnit(ctx, run, work, unit, host, o, config, i, shift, { scoreBatch: cache.unitBatch, stepBatch: cache.stepBatch }, pool);
           await hooks.calibration.unitDone.promise(uctx, report);
           await ctx.checkpoint.save(i + 1, workModel);
         }

@@ -3,6 +3,7 @@ import {
   Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, fromPortableGraph, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
   type CalibrationUnit, type JsonObject, type NodeTransform, type ParallelTask, type PortableGraph,
 } from '@qcb/core';
+import { accumulated } from './accumulate.js';
 import { squaredEuclidean } from './distance.js';
 
 /** A cache in shared memory: rows of `shape[1..]`, `shape[0]` of them. */
@@ -27,6 +28,8 @@ export interface UnitTaskInit {
   readonly barrier: SharedArrayBuffer;
   /** Rows per forward pass when scoring the cache. */
   readonly scoreBatch: number;
+  /** Rows per forward and backward pass of a step (planUnitCache's stepBatch): a larger shard is summed in parts. */
+  readonly stepBatch: number;
 }
 
 /** A run of steps: `rows` holds `rows.length / batch` batches of `batch` cache rows, one per step. */
@@ -82,12 +85,13 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
       return 0;
     }
     const share = size / rows.length;
-    return tf.tidy(() => {
-      const own = rows.subarray(start, start + size);
-      const { value, grads } = tf.variableGrads(() => squaredEuclidean(forward(inputs.gather(own)), targets.gather(own)), [alpha]);
-      mine.set(tf.mul(grads[alpha.name], share).dataSync());
-      return value.dataSync()[0] * share;
+    const { value, grad } = accumulated(Array.from(rows.subarray(start, start + size)), init.stepBatch, (own) => {
+      const { value: loss, grads } = tf.variableGrads(() => squaredEuclidean(forward(inputs.gather(own)), targets.gather(own)), [alpha]);
+      return { value: loss, grad: grads[alpha.name] };
     });
+    tf.tidy(() => mine.set(tf.mul(grad, share).dataSync()));
+    grad.dispose();
+    return value * share;
   };
 
   const step = (rows: Int32Array, lr: number, parity: number): number => {

@@ -30,7 +30,7 @@ export class ParallelUnit {
     private readonly count: number,
   ) {}
 
-  static async start(pool: StepPool, work: QuantizedModel, unit: CalibrationUnit, inputs: HostRows, targets: HostRows, alpha: tf.Variable, o: { quantizeOutput: boolean; scoreBatch: number }): Promise<ParallelUnit> {
+  static async start(pool: StepPool, work: QuantizedModel, unit: CalibrationUnit, inputs: HostRows, targets: HostRows, alpha: tf.Variable, o: { quantizeOutput: boolean; scoreBatch: number; stepBatch: number }): Promise<ParallelUnit> {
     const alphaBuffer = new SharedArrayBuffer(4 * alpha.size);
     const init: UnitTaskInit = {
       graph: toPortableGraph(work.model.graph),
@@ -43,6 +43,7 @@ export class ParallelUnit {
       gradients: new SharedArrayBuffer(4 * alpha.size * 2 * pool.size),
       barrier: barrierBuffer(),
       scoreBatch: o.scoreBatch,
+      stepBatch: o.stepBatch,
     };
     await pool.setup(TASK, () => init, 0);
     const unitRun = new ParallelUnit(pool, new StepBarrier(init.barrier, pool.size), new Float32Array(alphaBuffer), alpha.shape, inputs.count);

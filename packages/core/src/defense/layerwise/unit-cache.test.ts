@@ -52,6 +52,22 @@ describe('the unit cache within the memory budget', () => {
     model.dispose();
   });
 
+  it('runs a training step that does not fit half the budget in micro-batches, and says so', async () => {
+    const model = tinyResidualModel(4);
+    const batches = [tf.randomNormal([20, 8, 8, 1], 0, 1, 'float32', 7) as tf.Tensor4D];
+    const q = await quantizeModel(model, W4A4, batches);
+    const unit = model.units()[1];
+    // A measured step of 10 KB a sample: 32 of them need 320 KB, half of a 400 KB budget holds 16 (fixed 20 KB).
+    const step = { fixed: 20_000, perSample: 10_000, largestPerSample: 1_000 };
+    const whole = planUnitCache(q, model, unit, 20, { budget: budget(2 ** 30), trainBatch: 32, step });
+    expect(whole.stepBatch).toBe(32);
+    const micro = planUnitCache(q, model, unit, 20, { budget: budget(400_000), trainBatch: 32, step, label: 'unit 2/4' });
+    expect(micro.stepBatch).toBe(16);
+    expect(micro.note).toContain('training steps in micro-batches of 16');
+    tf.dispose(batches);
+    model.dispose();
+  });
+
   it('spreads the kept samples evenly over all of them', () => {
     expect(Array.from(spreadRows(10, 4))).toEqual([0, 2, 5, 7]);
     expect(Array.from(spreadRows(3, 5))).toEqual([0, 1, 2]);

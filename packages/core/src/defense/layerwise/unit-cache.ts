@@ -24,6 +24,9 @@ const CACHE_COPIES = 2;
 /** Share of the budget for the passes that fill the cache and run the unit; the cache holds the rest. */
 const PASS_SHARE = 0.25;
 
+/** The most of the budget a training step may hold; its micro-batches shrink to fit (the cache holds the rest). */
+const STEP_SHARE = 0.5;
+
 /** How much of the defender's data one unit caches, and in which batches it runs. */
 export interface UnitCachePlan {
   /** Samples cached: `samples` of the defender batches' samples, spread evenly over them (spreadRows), in their order. */
@@ -34,6 +37,12 @@ export interface UnitCachePlan {
   readonly batch: number;
   /** Samples per pass through the unit alone (e.g. a loss over the whole cache). */
   readonly unitBatch: number;
+  /**
+   * Samples per forward and backward pass of a training step: the step's batch (trainBatch),
+   * or, when that does not fit half the budget, the largest power of two that does; the
+   * step then sums the gradients of its micro-batches.
+   */
+  readonly stepBatch: number;
   /** Cached input and target bytes per sample. */
   readonly bytesPerSample: number;
   readonly budget: MemoryBudget;
@@ -77,6 +86,13 @@ function valuesOf(shape: readonly number[] | undefined): number {
   return shape === undefined ? 0 : shape.reduce((a, b) => a * b, 1);
 }
 
+/** The step's batch when `fixed + batch * perSample` fits `room`, else the largest power of two below it that does (at least 1). */
+function microBatch(batch: number, step: ActivationBytes, room: number): number {
+  if (step.fixed + batch * step.perSample <= room || step.perSample <= 0) return batch;
+  const fitting = Math.floor((room - step.fixed) / step.perSample);
+  return fitting < 1 ? 1 : Math.min(batch, 2 ** Math.floor(Math.log2(fitting)));
+}
+
 /**
  * Plans one unit's cache within the backend's memory budget: the batch of the passes that
  * fill it (up to the unit's input on the quantized path, up to its output on the fp path),
@@ -101,19 +117,21 @@ export function planUnitCache(work: QuantizedModel, fp: GraphModel, unit: Calibr
     : planBatch(work.model, { stage: 'reconstructing', wanted: UNIT_PASS_BATCH, budget: passes, nodes: unitNodes, ...weightsOnly, ...requested });
   // Steps on the unit take gradients through its inference mode (BN on its running statistics).
   const training = !o.trainBatch ? null : o.step ?? modelActivationBytes(work.model, { kind: 'training', trainingMode: false, nodes: unitNodes, ...weightsOnly });
+  const stepBatch = training ? microBatch(o.trainBatch!, training, budget.budgetBytes * STEP_SHARE) : o.trainBatch ?? 1;
   const reserve = Math.max(
     planBytes(toInput), planBytes(toTarget), planBytes(unitPass),
-    training ? training.fixed + o.trainBatch! * training.perSample : 0,
+    training ? training.fixed + stepBatch * training.perSample : 0,
   );
   const shapes = modelShapes(work.model);
   const inputValues = unit.input === work.model.graph.input ? valuesOf(work.model.inputShape) : valuesOf(shapes.get(unit.input));
   const bytesPerSample = 4 * (inputValues + valuesOf(modelShapes(fp).get(unit.output)));
   const fitting = Math.floor(Math.max(0, budget.budgetBytes - reserve) / (CACHE_COPIES * bytesPerSample));
   const samples = Math.max(Math.min(1, available), Math.min(available, fitting));
-  const note = samples < available
-    ? `${o.label ?? 'unit'} "${unit.head}": caching ${samples} of ${available} samples, evenly spread (its input and target take ${formatBytes(bytesPerSample)} per sample; ${describeBudget(budget)})`
+  const micro = stepBatch < (o.trainBatch ?? 1) ? `, training steps in micro-batches of ${stepBatch}` : '';
+  const note = samples < available || micro
+    ? `${o.label ?? 'unit'} "${unit.head}": caching ${samples} of ${available} samples, evenly spread${micro} (its input and target take ${formatBytes(bytesPerSample)} per sample; ${describeBudget(budget)})`
     : null;
-  return { samples, available, batch: Math.min(toInput.batch, toTarget.batch), unitBatch: unitPass.batch, bytesPerSample, budget, note };
+  return { samples, available, batch: Math.min(toInput.batch, toTarget.batch), unitBatch: unitPass.batch, stepBatch, bytesPerSample, budget, note };
 }
 
 /** `samples` of `available` rows spread evenly (the defender's data may be sorted by class). */
