@@ -107,7 +107,7 @@ function hostCache(inputs: tf.Tensor[], targets: tf.Tensor[], shift: number, see
     const rng = mulberry32(seed);
     const shifted = inputs.map((piece) => shiftChannels(piece, shift, rng));
     try {
-      return { ...host, scoredInputs: HostRows.fromTensors(shifted) };
+      return { ...host, scoredInputs: HostRows.fromTensors(shifted, { shared }) };
     } finally {
       tf.dispose(shifted);
     }
@@ -123,8 +123,8 @@ function hostCache(inputs: tf.Tensor[], targets: tf.Tensor[], shift: number, see
  * With a channel shift, each training batch gets fresh shifts and the offsets are scored on
  * one fixed shifted copy of the cache. With a StepPool (--threads), the steps between two
  * scorings and the scoring run on the pool's workers, a shard of each batch each, DDP-style
- * (parallel-unit.ts), where the step is the plain reconstruction: no channel shift, the
- * default distance and no loss term added by a plugin.
+ * (parallel-unit.ts), where the step is the squared-Euclidean reconstruction (with the
+ * channel shift when it is on) and no plugin adds a loss term.
  */
 async function correctUnit(
   ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, unit: CalibrationUnit, cache: UnitCache, o: LacOptions, config: LacConfig, index: number, shift: number,
@@ -143,8 +143,12 @@ async function correctUnit(
   const count = inputs.count;
   const { forward, lossAndGrad } = unitStep(ctx, work, unit, o, config);
   const hooks = ctx.hooks;
-  const parallel = pool && !shift && !config.distance && hooks.loss.terms.taps.length === 0
-    ? await ParallelUnit.start(pool, work, unit, inputs, targets, alpha, { quantizeOutput: o.quantizeOutput, scoreBatch: sizes.scoreBatch, stepBatch: sizes.stepBatch })
+  // Each step's shifts come from a generator seeded by the step's index (shiftChannels).
+  const shiftSeed = ctx.seed * 104_729 + 1_000_003 * (index + 1);
+  const parallel = pool && !config.distance && hooks.loss.terms.taps.length === 0
+    ? await ParallelUnit.start(pool, work, unit, cache, alpha, {
+      quantizeOutput: o.quantizeOutput, scoreBatch: sizes.scoreBatch, stepBatch: sizes.stepBatch, shift, shiftSeed,
+    })
     : null;
   // Reconstruction loss over the whole cache, in chunks that fit memory (reported before and after).
   const cacheLoss = (t: NodeTransform): number => {
@@ -172,7 +176,7 @@ async function correctUnit(
     };
     const step = (rows: readonly number[], it: number): number => {
       // One generator over the micro-batches draws the shifts one call on the whole batch would.
-      const shifts = mulberry32(ctx.seed * 104_729 + 1_000_003 * (index + 1) + it);
+      const shifts = mulberry32(shiftSeed + it);
       const { value, grad } = accumulated(rows, sizes.stepBatch, (part) => {
         const x = shift ? shiftChannels(inputs.gather(part), shift, shifts) : inputs.gather(part);
         return lossAndGrad(x, targets.gather(part), alpha, transform);
@@ -185,7 +189,7 @@ async function correctUnit(
     for (let it = 0; it < o.iterations; ) {
       const stretch = Math.min(o.evalEvery - (it % o.evalEvery), o.iterations - it);
       const batches = Array.from({ length: stretch }, () => Array.from({ length: o.batchSize }, () => Math.floor(rng() * count)));
-      if (parallel) (await parallel.steps(batches, lr)).forEach(report);
+      if (parallel) (await parallel.steps(batches, lr, it)).forEach(report);
       else batches.forEach((rows, k) => report(step(rows, it + k)));
       it += stretch;
       const scored = parallel ? await parallel.score() : cacheLoss(transform);

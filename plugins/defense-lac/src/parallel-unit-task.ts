@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, fromPortableGraph, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
+  Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, fromPortableGraph, mulberry32, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
   type CalibrationUnit, type JsonObject, type NodeTransform, type ParallelTask, type PortableGraph,
 } from '@qcb/core';
 import { accumulated } from './accumulate.js';
+import { shiftChannels } from './channel-shift.js';
 import { squaredEuclidean } from './distance.js';
 
 /** A cache in shared memory: rows of `shape[1..]`, `shape[0]` of them. */
@@ -20,6 +21,8 @@ export interface UnitTaskInit {
   readonly quantizeOutput: boolean;
   readonly inputs: SharedRows;
   readonly targets: SharedRows;
+  /** The inputs the cache is scored on: shifted once per channel, or the inputs' own buffer. */
+  readonly scoredInputs: SharedRows;
   /** The head's offset alpha: worker 0 writes its replica here when scoring, the caller before a reset. */
   readonly alpha: SharedArrayBuffer;
   /** Two sets (even and odd steps) of one gradient slot per worker, alpha's size each. */
@@ -30,6 +33,9 @@ export interface UnitTaskInit {
   readonly scoreBatch: number;
   /** Rows per forward and backward pass of a step (planUnitCache's stepBatch): a larger shard is summed in parts. */
   readonly stepBatch: number;
+  /** The channel shift's radius (0: off) and the seed of step 0's shifts (lac.ts: step i draws from seed + i). */
+  readonly shift: number;
+  readonly shiftSeed: number;
 }
 
 /** A run of steps: `rows` holds `rows.length / batch` batches of `batch` cache rows, one per step. */
@@ -37,6 +43,8 @@ export interface UnitStepsCall {
   readonly rows: Int32Array;
   readonly batch: number;
   readonly lr: number;
+  /** The unit's index of the first of these steps (it seeds the step's shifts). */
+  readonly first: number;
 }
 
 /**
@@ -65,6 +73,8 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
   // The cache stays in shared memory: each batch's rows are copied out (core's host-rows.ts).
   const inputs = new HostRows(new Float32Array(init.inputs.buffer), init.inputs.shape);
   const targets = new HostRows(new Float32Array(init.targets.buffer), init.targets.shape);
+  const scoredInputs = init.scoredInputs.buffer === init.inputs.buffer ? inputs : new HostRows(new Float32Array(init.scoredInputs.buffer), init.scoredInputs.shape);
+  const channels = init.inputs.shape[init.inputs.shape.length - 1];
   const barrier = new StepBarrier(init.barrier, worker.count);
   const slot = (parity: number, w: number): Float32Array => new Float32Array(init.gradients, 4 * alpha.size * (parity * worker.count + w), alpha.size);
   const summed = new Float32Array(alpha.size);
@@ -77,16 +87,23 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
   };
   const forward = (x: tf.Tensor): tf.Tensor => outputQuant(model.runUnit(unit, x, { transform }));
 
-  /** This worker's shard of one batch: its gradient into its slot, its share-weighted loss. */
-  const shardGradient = (rows: Int32Array, mine: Float32Array): number => {
+  /**
+   * This worker's shard of one batch: its gradient into its slot, its share-weighted loss.
+   * With a shift, the step's generator first skips the draws of the rows before the shard,
+   * so that each row gets the shift a one-thread step gives it.
+   */
+  const shardGradient = (rows: Int32Array, mine: Float32Array, iteration: number): number => {
     const { start, size } = shardsOf(rows.length, worker.count)[worker.index];
     if (size === 0) {
       mine.fill(0);
       return 0;
     }
     const share = size / rows.length;
+    const shifts = mulberry32(init.shiftSeed + iteration);
+    if (init.shift) for (let i = 0; i < start * channels; i++) shifts();
     const { value, grad } = accumulated(Array.from(rows.subarray(start, start + size)), init.stepBatch, (own) => {
-      const { value: loss, grads } = tf.variableGrads(() => squaredEuclidean(forward(inputs.gather(own)), targets.gather(own)), [alpha]);
+      const x = init.shift ? shiftChannels(inputs.gather(own), init.shift, shifts) : inputs.gather(own);
+      const { value: loss, grads } = tf.variableGrads(() => squaredEuclidean(forward(x), targets.gather(own)), [alpha]);
       return { value: loss, grad: grads[alpha.name] };
     });
     tf.tidy(() => mine.set(tf.mul(grad, share).dataSync()));
@@ -94,8 +111,8 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
     return value * share;
   };
 
-  const step = (rows: Int32Array, lr: number, parity: number): number => {
-    const loss = shardGradient(rows, slot(parity, worker.index));
+  const step = (rows: Int32Array, lr: number, parity: number, iteration: number): number => {
+    const loss = shardGradient(rows, slot(parity, worker.index), iteration);
     barrier.arrive();
     summed.set(slot(parity, 0));
     for (let w = 1; w < worker.count; w++) {
@@ -110,10 +127,10 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
     call(kind, payload) {
       switch (kind) {
         case 'steps': {
-          const { rows, batch, lr } = payload as UnitStepsCall;
+          const { rows, batch, lr, first } = payload as UnitStepsCall;
           const losses: number[] = [];
           try {
-            for (let s = 0; s * batch < rows.length; s++) losses.push(step(rows.subarray(s * batch, (s + 1) * batch), lr, s % 2));
+            for (let s = 0; s * batch < rows.length; s++) losses.push(step(rows.subarray(s * batch, (s + 1) * batch), lr, s % 2, first + s));
           } catch (e) {
             barrier.fail();
             throw e;
@@ -122,11 +139,11 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
         }
         case 'score': {
           // Sum over this worker's rows of (rows x distance), per forward pass of scoreBatch rows.
-          const { start, size } = shardsOf(inputs.count, worker.count)[worker.index];
+          const { start, size } = shardsOf(scoredInputs.count, worker.count)[worker.index];
           let sum = 0;
           for (let s = start; s < start + size; s += init.scoreBatch) {
             const n = Math.min(init.scoreBatch, start + size - s);
-            sum += n * tf.tidy(() => squaredEuclidean(forward(inputs.slice(s, n)), targets.slice(s, n)).dataSync()[0]);
+            sum += n * tf.tidy(() => squaredEuclidean(forward(scoredInputs.slice(s, n)), targets.slice(s, n)).dataSync()[0]);
           }
           if (worker.index === 0) alphaShared.set(alpha.dataSync());
           return sum;

@@ -30,32 +30,39 @@ export class ParallelUnit {
     private readonly count: number,
   ) {}
 
-  static async start(pool: StepPool, work: QuantizedModel, unit: CalibrationUnit, inputs: HostRows, targets: HostRows, alpha: tf.Variable, o: { quantizeOutput: boolean; scoreBatch: number; stepBatch: number }): Promise<ParallelUnit> {
+  static async start(
+    pool: StepPool, work: QuantizedModel, unit: CalibrationUnit, cache: { readonly inputs: HostRows; readonly targets: HostRows; readonly scoredInputs: HostRows }, alpha: tf.Variable,
+    o: { quantizeOutput: boolean; scoreBatch: number; stepBatch: number; shift: number; shiftSeed: number },
+  ): Promise<ParallelUnit> {
+    const inputs = shared(cache.inputs);
     const alphaBuffer = new SharedArrayBuffer(4 * alpha.size);
     const init: UnitTaskInit = {
       graph: toPortableGraph(work.model.graph),
       quantJson: quantJsonOf(work) as unknown as JsonObject,
       unit: { ...unit, nodes: [...unit.nodes] },
       quantizeOutput: o.quantizeOutput,
-      inputs: shared(inputs),
-      targets: shared(targets),
+      inputs,
+      targets: shared(cache.targets),
+      scoredInputs: cache.scoredInputs === cache.inputs ? inputs : shared(cache.scoredInputs),
       alpha: alphaBuffer,
       gradients: new SharedArrayBuffer(4 * alpha.size * 2 * pool.size),
       barrier: barrierBuffer(),
       scoreBatch: o.scoreBatch,
       stepBatch: o.stepBatch,
+      shift: o.shift,
+      shiftSeed: o.shiftSeed,
     };
     await pool.setup(TASK, () => init, 0);
-    const unitRun = new ParallelUnit(pool, new StepBarrier(init.barrier, pool.size), new Float32Array(alphaBuffer), alpha.shape, inputs.count);
+    const unitRun = new ParallelUnit(pool, new StepBarrier(init.barrier, pool.size), new Float32Array(alphaBuffer), alpha.shape, cache.inputs.count);
     await unitRun.reset(alpha);
     return unitRun;
   }
 
-  /** Adam steps at `lr`, one per batch of cache rows (all of one size); each step's batch loss. */
-  async steps(batches: readonly (readonly number[])[], lr: number): Promise<number[]> {
+  /** Adam steps at `lr`, one per batch of cache rows (all of one size), the first being step `first` of the unit; each step's batch loss. */
+  async steps(batches: readonly (readonly number[])[], lr: number, first: number): Promise<number[]> {
     const batch = batches[0]?.length ?? 0;
     const rows = Int32Array.from(batches.flat());
-    const calls = this.pool.call('steps', (): UnitStepsCall => ({ rows, batch, lr }));
+    const calls = this.pool.call('steps', (): UnitStepsCall => ({ rows, batch, lr, first }));
     // A worker that fails or stops releases the others from the barrier.
     calls.catch(() => this.barrier.fail());
     const losses = (await calls) as number[][];
