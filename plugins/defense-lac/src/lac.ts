@@ -42,6 +42,8 @@ function shiftRadius(o: LacOptions, inputQuant: QuantParams | null | undefined):
 interface UnitStep {
   /** The unit's output with the weights `t` gives, through the output quantizer when it is on. */
   readonly forward: (x: tf.Tensor, t: NodeTransform) => tf.Tensor;
+  /** The distance D between the unit's output on x and the target y (no plugin terms): what scoring the cache sums. */
+  readonly reconstruction: (x: tf.Tensor, y: tf.Tensor, t: NodeTransform) => tf.Scalar;
   /** The reconstruction term and the plugins' loss terms on (x, y), and their gradient for `alpha`. */
   readonly lossAndGrad: (x: tf.Tensor, y: tf.Tensor, alpha: tf.Variable, t: NodeTransform) => { value: tf.Scalar; grad: tf.Tensor };
 }
@@ -51,14 +53,15 @@ function unitStep(ctx: DefenseContext, work: QuantizedModel, unit: CalibrationUn
   const termName = config.termName ?? 'lac:reconstruction';
   const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
   const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
+  const reconstruction = (x: tf.Tensor, y: tf.Tensor, t: NodeTransform): tf.Scalar => distance(forward(x, t), y);
   const lossAndGrad = (x: tf.Tensor, y: tf.Tensor, alpha: tf.Variable, t: NodeTransform): { value: tf.Scalar; grad: tf.Tensor } => {
     const { value, grads } = tf.variableGrads(() => {
-      const terms: LossTerm[] = ctx.hooks.loss.terms.call([{ name: termName, value: distance(forward(x, t), y), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
+      const terms: LossTerm[] = ctx.hooks.loss.terms.call([{ name: termName, value: reconstruction(x, y, t), weight: 1 }], { stage: 'lac:unit', model: work.model, unit });
       return terms.map((term) => tf.mul(term.value, term.weight)).reduce((a, b) => tf.add(a, b)) as tf.Scalar;
     }, [alpha]);
     return { value, grad: grads[alpha.name] };
   };
-  return { forward, lossAndGrad };
+  return { forward, reconstruction, lossAndGrad };
 }
 
 /**
@@ -72,15 +75,14 @@ async function measureUnit(ctx: DefenseContext, work: QuantizedModel, fp: GraphM
   const head = work.model.node(unit.head);
   const alpha = tf.tidy(() => tf.variable(tf.zerosLike(head.params[weightParamOf(head)!]), true));
   const transform = unitTransform(work, unit.head, alpha);
-  const { forward, lossAndGrad } = unitStep(ctx, work, unit, o, config);
-  const distance = config.distance ?? squaredEuclidean;
+  const { reconstruction, lossAndGrad } = unitStep(ctx, work, unit, o, config);
   try {
     const step = await measurePassBytes((n) => tf.tidy(() => {
       const x = tf.zeros([n, ...inputShape]);
       const { value, grad } = lossAndGrad(shift ? shiftChannels(x, shift, 0) : x, tf.zeros([n, ...targetShape]), alpha, transform);
       return [value, grad];
     }).forEach((t) => t.dispose()));
-    const unitPass = await measurePassBytes((n) => tf.tidy(() => distance(forward(tf.zeros([n, ...inputShape]), transform), tf.zeros([n, ...targetShape]))).dispose());
+    const unitPass = await measurePassBytes((n) => tf.tidy(() => reconstruction(tf.zeros([n, ...inputShape]), tf.zeros([n, ...targetShape]), transform)).dispose());
     return { step, unitPass };
   } finally {
     alpha.dispose();
@@ -136,12 +138,11 @@ async function correctUnit(
   let optimizer = new Adam([alpha]);
   let lr = o.lr;
   let restartsLeft = o.restarts;
-  const distance = config.distance ?? squaredEuclidean;
   const transform = unitTransform(work, unit.head, alpha);
   const rng = mulberry32(ctx.seed * 7_919 + index);
   const { inputs, targets, scoredInputs } = cache;
   const count = inputs.count;
-  const { forward, lossAndGrad } = unitStep(ctx, work, unit, o, config);
+  const { reconstruction, lossAndGrad } = unitStep(ctx, work, unit, o, config);
   const hooks = ctx.hooks;
   // Each step's shifts come from a generator seeded by the step's index (shiftChannels).
   const shiftSeed = ctx.seed * 104_729 + 1_000_003 * (index + 1);
@@ -155,7 +156,7 @@ async function correctUnit(
     let sum = 0;
     for (let start = 0; start < count; start += sizes.scoreBatch) {
       const size = Math.min(sizes.scoreBatch, count - start);
-      sum += size * tf.tidy(() => distance(forward(scoredInputs.slice(start, size), t), targets.slice(start, size)).dataSync()[0]);
+      sum += size * tf.tidy(() => reconstruction(scoredInputs.slice(start, size), targets.slice(start, size), t).dataSync()[0]);
     }
     return sum / count;
   };
