@@ -58,4 +58,38 @@ describe('an interrupted training run', () => {
     straight.dispose();
     restored!.model.dispose();
   });
+
+  it('resumes from a checkpoint inside an epoch to the same weights and the same epoch losses', async () => {
+    const straight = resnetSmall({ inputShape: [8, 8, 1], classes: 3, widths: [4, 8, 8], seed: 9 });
+    const straightReports = await trainClassifier(straight, data, config);
+
+    // 96 images in batches of 16: six steps an epoch. checkpointSeconds 0 writes one after every
+    // step but an epoch's last; stopped after step 4 of epoch 2 (index 1).
+    const ckpt = join(dir, 'mid.checkpoint');
+    const interrupted = resnetSmall({ inputShape: [8, 8, 1], classes: 3, widths: [4, 8, 8], seed: 9 });
+    const positions: string[] = [];
+    await expect(
+      trainClassifier(interrupted, data, config, {
+        checkpointSeconds: 0,
+        onEpoch: async (report, optimizer) => saveCheckpoint(ckpt, interrupted, optimizer, { epoch: report.epoch + 1, settings, history: [] }),
+        onCheckpoint: async (at, optimizer) => {
+          positions.push(`${at.epoch}:${at.step}`);
+          await saveCheckpoint(ckpt, interrupted, optimizer, { epoch: at.epoch, step: at.step, lossSum: at.lossSum, settings, history: [] });
+          if (at.epoch === 1 && at.step === 4) throw new Error('interrupted');
+        },
+      }),
+    ).rejects.toThrow('interrupted');
+    expect(positions).toEqual(['0:1', '0:2', '0:3', '0:4', '0:5', '1:1', '1:2', '1:3', '1:4']);
+    interrupted.dispose();
+
+    const restored = await loadCheckpoint(ckpt, settings);
+    expect(restored?.state).toMatchObject({ epoch: 1, step: 4 });
+    const { epoch, step, lossSum } = restored!.state;
+    const resumedReports = await trainClassifier(restored!.model, data, config, { resume: { epoch, step, lossSum, slots: restored!.slots } });
+    expect(resumedReports.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(weights(restored!.model)).toEqual(weights(straight));
+    expect(resumedReports.map((r) => [r.loss, r.testAccuracy])).toEqual(straightReports.slice(1).map((r) => [r.loss, r.testAccuracy]));
+    straight.dispose();
+    restored!.model.dispose();
+  });
 });

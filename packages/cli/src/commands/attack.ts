@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import {
-  AttackTrainer, QcbError, datasetSidecar, createTrigger, loadDataset, loadModel, parseTriggerSpec, progressBar, saveModel,
+  AttackTrainer, DEFAULT_CHECKPOINT_SECONDS, QcbError, datasetSidecar, createTrigger, loadDataset, loadModel, parseTriggerSpec, progressBar, saveModel,
   type AttackContext, type JsonObject, type Progress, type TriggerSpec,
 } from '@qcb/core';
 import { buildArchitecture } from '@qcb/models';
@@ -18,8 +18,8 @@ function attackOptions(args: Parsed): JsonObject {
 
 export const attackCommand: Command = {
   name: 'attack',
-  summary: 'make a backdoored model with an attack plugin; checkpoints every epoch and resumes',
-  usage: 'qcb attack <name> --data <dataset> [--model <clean dir>] [--arch <name>] [--bits 8|4] [--trigger <spec>] [--target <class>] [--option key=value]... --out <dir> [--seed S]',
+  summary: 'make a backdoored model with an attack plugin; checkpoints every epoch (and every --checkpoint-minutes inside one) and resumes',
+  usage: 'qcb attack <name> --data <dataset> [--model <clean dir>] [--arch <name>] [--bits 8|4] [--trigger <spec>] [--target <class>] [--option key=value]... --out <dir> [--seed S] [--checkpoint-minutes 10]',
   options: {
     data: { type: 'string', default: 'fashion-mnist' },
     'data-dir': { type: 'string' },
@@ -32,6 +32,7 @@ export const attackCommand: Command = {
     option: { type: 'string', multiple: true },
     seed: { type: 'string' },
     out: { type: 'string' },
+    'checkpoint-minutes': { type: 'string' },
   },
   positionals: 1,
   async run(args, io) {
@@ -45,6 +46,7 @@ export const attackCommand: Command = {
     if (!definition.bitWidths.includes(bits)) throw new QcbError('E_USAGE', `${name} takes --bits ${definition.bitWidths.join(' or ')}, got ${bits}`);
     const target = numberOption(args, 'target', 0, { min: 0, integer: true });
     const seed = numberOption(args, 'seed', 0, { integer: true });
+    const checkpointMinutes = numberOption(args, 'checkpoint-minutes', DEFAULT_CHECKPOINT_SECONDS / 60, { min: 0 });
     const modelDir = args.values['model'] as string | undefined;
     if (definition.start === 'pretrained' && !modelDir) throw new QcbError('E_USAGE', `${name} fine-tunes a clean model: pass --model <dir>`);
     const triggerSpec: TriggerSpec = args.values['trigger'] ? parseTriggerSpec(args.values['trigger'] as string) : definition.defaultTrigger;
@@ -67,6 +69,7 @@ export const attackCommand: Command = {
       train: data.train,
       seed,
       sidecar,
+      checkpointSeconds: checkpointMinutes * 60,
       progress: {
         onStep: (phase, ctx, steps, loss) => {
           const key = `${phase.name}/${ctx.epoch}`;
@@ -79,7 +82,10 @@ export const attackCommand: Command = {
         onEpoch: (_phase, _epoch, loss) => bar?.finish(`mean loss ${loss.toFixed(4)}`),
       },
     });
-    if (resumed) io.err(`resuming ${name} from ${out}.checkpoint (${resumed.completedPhases?.join(', ') || 'no phase'} done, ${resumed.phase ?? ''} epoch ${resumed.epoch})\n`);
+    if (resumed) {
+      const at = `${resumed.phase ?? ''} epoch ${resumed.epoch}${resumed.step ? `, step ${resumed.step} of the next` : ''}`;
+      io.err(`resuming ${name} from ${out}.checkpoint (${resumed.completedPhases?.join(', ') || 'no phase'} done, ${at})\n`);
+    }
     io.err(`${name} on ${dataName} with the ${backend.name} backend: trigger ${trigger.description}, target ${target}, ${bits} bits\n`);
     const ctx: AttackContext = {
       engine, model: trainer.model, data, normalization: data.normalization, trigger, target, bits, seed, options,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import {
-  QcbError, datasetSidecar, formatDuration, loadCheckpoint, loadDataset, progressBar, removeCheckpoint, saveCheckpoint, saveModel,
+  DEFAULT_CHECKPOINT_SECONDS, QcbError, datasetSidecar, formatDuration, loadCheckpoint, loadDataset, progressBar, removeCheckpoint, saveCheckpoint, saveModel,
   trainClassifier, type AugmentSpec, type ClassifierTrainingConfig, type Dataset, type GraphModel,
 } from '@qcb/core';
 import { buildArchitecture } from '@qcb/models';
@@ -38,8 +38,8 @@ function trainingConfig(args: Parsed, data: Dataset): ClassifierTrainingConfig {
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train a clean model; checkpoints every epoch and resumes an interrupted run',
-  usage: 'qcb train --arch <name> [--width 1] --data <dataset> --epochs N --out <dir> [--seed S] [--data-dir <dir>] [--batch-size 128] [--lr 0.05] [--augment dataset|crop-flip|crop|none]',
+  summary: 'train a clean model; checkpoints every epoch (and every --checkpoint-minutes inside one) and resumes an interrupted run',
+  usage: 'qcb train --arch <name> [--width 1] --data <dataset> --epochs N --out <dir> [--seed S] [--data-dir <dir>] [--batch-size 128] [--lr 0.05] [--augment dataset|crop-flip|crop|none] [--checkpoint-minutes 10]',
   options: {
     arch: { type: 'string', default: 'resnet-small' },
     width: { type: 'string' },
@@ -53,6 +53,7 @@ export const trainCommand: Command = {
     augment: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
+    'checkpoint-minutes': { type: 'string' },
   },
   async run(args, io) {
     const globals = globalsOf(args);
@@ -66,11 +67,13 @@ export const trainCommand: Command = {
     const width = numberOption(args, 'width', 1, { min: 0.01 });
     const settings = { arch, ...(width === 1 ? {} : { width }), data: dataName, ...config };
     const checkpointDir = `${out}.checkpoint`;
+    const checkpointMinutes = numberOption(args, 'checkpoint-minutes', DEFAULT_CHECKPOINT_SECONDS / 60, { min: 0 });
     const checkpoint = await loadCheckpoint(checkpointDir, settings);
     let model: GraphModel;
     if (checkpoint) {
       model = checkpoint.model;
-      io.err(`resuming from ${checkpointDir} after epoch ${checkpoint.state.epoch}\n`);
+      const step = checkpoint.state.step ? `, step ${checkpoint.state.step} of epoch ${checkpoint.state.epoch + 1}` : '';
+      io.err(`resuming from ${checkpointDir} after epoch ${checkpoint.state.epoch}${step}\n`);
     } else {
       model = buildArchitecture(arch, { inputShape: data.train.shape, classes: data.classes, seed: config.seed + 1, width });
     }
@@ -82,7 +85,9 @@ export const trainCommand: Command = {
     let barEpoch = -1;
     try {
       await trainClassifier(model, data, config, {
-        resume: checkpoint ? { epoch: checkpoint.state.epoch, slots: checkpoint.slots } : undefined,
+        resume: checkpoint ? { epoch: checkpoint.state.epoch, step: checkpoint.state.step, lossSum: checkpoint.state.lossSum, slots: checkpoint.slots } : undefined,
+        checkpointSeconds: checkpointMinutes * 60,
+        onCheckpoint: (at, optimizer) => saveCheckpoint(checkpointDir, model, optimizer, { epoch: at.epoch, step: at.step, lossSum: at.lossSum, settings, history }, sidecar),
         onStep: (ctx, steps, loss) => {
           if (ctx.epoch !== barEpoch) {
             barEpoch = ctx.epoch;

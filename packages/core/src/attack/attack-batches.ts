@@ -21,10 +21,10 @@ export interface AttackBatchOptions {
  * step, so a resumed run sees the same data), then `compose` on raw pixels, then
  * normalisation. The consumer disposes each batch.
  */
-export function* attackBatches(set: ImageSet, epoch: number, o: AttackBatchOptions): Generator<Batch> {
+export function* attackBatches(set: ImageSet, epoch: number, o: AttackBatchOptions, fromStep = 0): Generator<Batch> {
   const order = seededPermutation(set.count, o.seed * 100_003 + epoch);
   const steps = Math.floor(set.count / o.batchSize);
-  for (let step = 0; step < steps; step++) {
+  for (let step = fromStep; step < steps; step++) {
     const raw = imageBatch(set, order.subarray(step * o.batchSize, (step + 1) * o.batchSize));
     const out = tf.tidy(() => {
       const x = o.augment ? augmentBatch(raw.x, o.augment, (o.seed * 7919 + epoch) * 1_000_003 + step) : raw.x;

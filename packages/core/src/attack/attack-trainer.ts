@@ -8,7 +8,7 @@ import { loadModel, saveModel } from '../io/model-io.js';
 import type { Batch } from '../kernel/hook-types.js';
 import type { AugmentSpec } from '../train/augment.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from '../train/checkpoint.js';
-import { fit, type StepContext } from '../train/fit.js';
+import { DEFAULT_CHECKPOINT_SECONDS, fit, type StepContext } from '../train/fit.js';
 import { createOptimizer, type OptimizerSpec, type SlotState } from '../train/optimizers/index.js';
 import { lrSchedule, type ScheduleSpec } from '../train/schedules.js';
 import { variableKeys } from '../train/train-classifier.js';
@@ -46,7 +46,8 @@ export interface PhaseProgress {
 
 /**
  * Runs attack phases with a checkpoint after every epoch (model, optimizer slots, phase
- * and epoch) and resumes an interrupted run exactly where it stopped.
+ * and epoch), and inside an epoch every `checkpointSeconds` (plus the step), and resumes an
+ * interrupted run exactly where it stopped.
  */
 export class AttackTrainer {
   private completed: string[];
@@ -61,6 +62,7 @@ export class AttackTrainer {
     private readonly sidecar: QcbSidecar | null,
     private readonly progress: PhaseProgress,
     private resume: LoadedCheckpoint | null,
+    private readonly checkpointSeconds: number,
   ) {
     this.completed = [...(resume?.state.completedPhases ?? [])];
   }
@@ -75,10 +77,14 @@ export class AttackTrainer {
     seed: number;
     sidecar?: QcbSidecar | null;
     progress?: PhaseProgress;
+    /** Also checkpoint inside an epoch, at most this often (default DEFAULT_CHECKPOINT_SECONDS). */
+    checkpointSeconds?: number;
   }): Promise<{ trainer: AttackTrainer; resumed: CheckpointState | null }> {
     const checkpoint = await loadCheckpoint(o.dir, o.settings);
     const model = checkpoint?.model ?? (await o.fresh());
-    const trainer = new AttackTrainer(model, o.dir, o.settings, o.normalization, o.train, o.seed, o.sidecar ?? null, o.progress ?? {}, checkpoint);
+    const trainer = new AttackTrainer(
+      model, o.dir, o.settings, o.normalization, o.train, o.seed, o.sidecar ?? null, o.progress ?? {}, checkpoint, o.checkpointSeconds ?? DEFAULT_CHECKPOINT_SECONDS,
+    );
     return { trainer, resumed: checkpoint?.state ?? null };
   }
 
@@ -93,6 +99,8 @@ export class AttackTrainer {
     if (resuming) optimizer.loadState(resuming.slots as SlotState[]);
     const startEpoch = resuming?.state.epoch ?? 0;
     this.resume = null;
+    const save = (state: Pick<CheckpointState, 'epoch' | 'phase' | 'step' | 'lossSum'>): Promise<void> =>
+      saveCheckpoint(this.dir, this.model, optimizer, { ...state, completedPhases: this.completed, settings: this.settings, history: [] }, this.sidecar);
     const data = phase.data ?? this.train;
     const steps = Math.floor(data.count / phase.batchSize);
     const batchOptions = { batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization, augment: phase.augment, compose: phase.compose };
@@ -102,25 +110,23 @@ export class AttackTrainer {
       await withAllocationGuardAsync({ ...plan, stage: `training (${phase.name})`, batch: phase.batchSize, hint: "lower the attack's batchSize option, or use --backend tensorflow" }, () => fit({
         epochs: phase.epochs,
         startEpoch,
+        startStep: resuming?.state.step,
+        startLossSum: resuming?.state.lossSum,
         stepsPerEpoch: steps,
         optimizer,
         parallel,
         schedule: lrSchedule(phase.schedule),
-        batches: (epoch) => attackBatches(data, epoch, batchOptions),
+        batches: (epoch, fromStep) => attackBatches(data, epoch, batchOptions, fromStep),
         loss: phase.loss,
         afterStep: phase.afterStep,
         onStep: (ctx, loss) => this.progress.onStep?.(phase, ctx, steps, loss),
+        checkpointSeconds: this.checkpointSeconds,
+        onCheckpoint: (at) => save({ epoch: at.epoch, step: at.step, lossSum: at.lossSum, phase: phase.name }),
         onEpochEnd: async (epoch, loss) => {
           this.progress.onEpoch?.(phase, epoch, loss);
           const done = epoch + 1 === phase.epochs;
           if (done) this.completed.push(phase.name);
-          await saveCheckpoint(this.dir, this.model, optimizer, {
-            epoch: done ? 0 : epoch + 1,
-            phase: done ? undefined : phase.name,
-            completedPhases: this.completed,
-            settings: this.settings,
-            history: [],
-          }, this.sidecar);
+          await save({ epoch: done ? 0 : epoch + 1, phase: done ? undefined : phase.name });
         },
       }));
     } finally {

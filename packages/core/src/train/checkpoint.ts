@@ -13,6 +13,9 @@ const SLOTS_FILE = 'optimizer.bin';
 export interface CheckpointState {
   /** Epochs completed. */
   readonly epoch: number;
+  /** A mid-epoch checkpoint: steps of the next epoch done, and the sum of their losses. */
+  readonly step?: number;
+  readonly lossSum?: number;
   /** The settings the run was started with; a resume must use the same ones. */
   readonly settings: Record<string, unknown>;
   readonly history: unknown[];
@@ -78,7 +81,7 @@ export async function loadCheckpoint(dir: string, settings: Record<string, unkno
   const { model } = await loadModel(dir);
   return {
     model,
-    state: { epoch: stored.epoch, settings: stored.settings, history: stored.history, phase: stored.phase, completedPhases: stored.completedPhases, extra: stored.extra },
+    state: { epoch: stored.epoch, step: stored.step, lossSum: stored.lossSum, settings: stored.settings, history: stored.history, phase: stored.phase, completedPhases: stored.completedPhases, extra: stored.extra },
     slots,
   };
 }

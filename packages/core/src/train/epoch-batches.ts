@@ -23,10 +23,10 @@ export function stepsPerEpoch(count: number, o: Pick<EpochBatchOptions, 'batchSi
  * (seed, epoch, step), normalised. Stateless, so a resumed run sees the same batches.
  * The caller disposes each batch.
  */
-export function* epochBatches(set: ImageSet, epoch: number, o: EpochBatchOptions): Generator<Batch> {
+export function* epochBatches(set: ImageSet, epoch: number, o: EpochBatchOptions, fromStep = 0): Generator<Batch> {
   const order = seededPermutation(set.count, o.seed * 100_003 + epoch);
   const steps = stepsPerEpoch(set.count, o);
-  for (let step = 0; step < steps; step++) {
+  for (let step = fromStep; step < steps; step++) {
     const idx = order.subarray(step * o.batchSize, Math.min(set.count, (step + 1) * o.batchSize));
     const raw = imageBatch(set, idx);
     const x = tf.tidy(() => {

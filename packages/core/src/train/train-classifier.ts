@@ -6,7 +6,7 @@ import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.j
 import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
 import { accuracy } from '../metrics/accuracy.js';
 import { epochBatches, stepsPerEpoch } from './epoch-batches.js';
-import { fit, type StepContext } from './fit.js';
+import { fit, type FitPosition, type StepContext } from './fit.js';
 import type { AugmentSpec } from './augment.js';
 import { createOptimizer, type Optimizer, type OptimizerSpec, type SlotState } from './optimizers/index.js';
 import { lrSchedule, type ScheduleSpec } from './schedules.js';
@@ -31,11 +31,14 @@ export interface EpochReport {
 }
 
 export interface TrainClassifierOptions {
-  /** Continue after this many epochs with these optimizer slots. */
-  readonly resume?: { readonly epoch: number; readonly slots: readonly SlotState[] };
+  /** Continue after this many epochs (and `step` steps of the next, their losses summing to `lossSum`) with these optimizer slots. */
+  readonly resume?: { readonly epoch: number; readonly step?: number; readonly lossSum?: number; readonly slots: readonly SlotState[] };
   readonly onStep?: (ctx: StepContext, steps: number, loss: number) => void;
   /** Called after every epoch with the optimizer, e.g. to write a checkpoint. */
   readonly onEpoch?: (report: EpochReport, optimizer: Optimizer) => Promise<void> | void;
+  /** Mid-epoch checkpoints: called after a step at most every `checkpointSeconds` (see FitOptions). */
+  readonly checkpointSeconds?: number;
+  readonly onCheckpoint?: (at: FitPosition, optimizer: Optimizer) => Promise<void> | void;
   /** Threads the steps run on (default runThreads(), --threads); the figures depend on it. */
   readonly threads?: number;
 }
@@ -74,13 +77,17 @@ export async function trainClassifier(model: GraphModel, data: Dataset, config: 
     await withAllocationGuardAsync({ ...plan, hint: 'lower --batch-size, or use --backend tensorflow' }, () => fit({
       epochs: config.epochs,
       startEpoch: options.resume?.epoch ?? 0,
+      startStep: options.resume?.step,
+      startLossSum: options.resume?.lossSum,
       stepsPerEpoch: steps,
       optimizer,
       parallel,
       schedule: lrSchedule(config.schedule),
-      batches: (epoch) => epochBatches(data.train, epoch, batchOptions),
+      batches: (epoch, fromStep) => epochBatches(data.train, epoch, batchOptions, fromStep),
       loss: (batch) => crossEntropy(model.predict(batch.x, { training: true }), batch.y),
       onStep: (ctx, loss) => options.onStep?.(ctx, steps, loss),
+      checkpointSeconds: options.checkpointSeconds,
+      onCheckpoint: options.onCheckpoint && ((at) => options.onCheckpoint!(at, optimizer)),
       onEpochEnd: async (epoch, loss) => {
         const predictions = predictClasses((x) => model.predict(x), data.test, { normalization: data.normalization, plan: testPlan });
         const report = { epoch, loss, testAccuracy: accuracy(predictions, data.test.labels), seconds: (performance.now() - started) / 1000 };

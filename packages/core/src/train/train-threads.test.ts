@@ -76,6 +76,35 @@ describe('training loops on two threads', () => {
     expect(await attack(2, false)).toEqual(await attack(1, false));
   });
 
+  it('an attack phase stopped inside an epoch resumes from its checkpoint to the same weights, on one thread and on two', async () => {
+    for (const threads of [1, 2]) {
+      const straight = await attack(threads, true);
+      setRunThreads(threads);
+      const dir = mkdtempSync(join(tmpdir(), 'qcb-attack-mid-'));
+      dirs.push(dir);
+      const open = () => AttackTrainer.open({ dir: join(dir, 'ckpt'), settings: {}, fresh: async () => tinyResidualModel(5), normalization: data.normalization, train: data.train, seed: 1, checkpointSeconds: 0 });
+      const phase = (model: GraphModel, stopAt?: string): Parameters<AttackTrainer['runPhase']>[0] => ({
+        name: 'poison', epochs: 2, batchSize: 16, optimizer: { type: 'adam' }, schedule: { type: 'constant', lr: 1e-3 },
+        compose: (x, y) => ({ x: tf.mul(x, 0.9) as tf.Tensor4D, y }),
+        loss: (batch) => crossEntropy(model.predict(batch.x, { training: true }), batch.y),
+        crossEntropyLoss: true,
+        // Stops in the fourth step of the second epoch, before its checkpoint: the last one holds three steps.
+        afterStep: (ctx) => {
+          if (`${ctx.epoch}:${ctx.step}` === stopAt) throw new Error('interrupted');
+        },
+      });
+      const first = await open();
+      await expect(first.trainer.runPhase(phase(first.trainer.model, '1:3'))).rejects.toThrow('interrupted');
+      first.trainer.model.dispose();
+      const second = await open();
+      expect(second.resumed).toMatchObject({ phase: 'poison', epoch: 1, step: 3 });
+      await second.trainer.runPhase(phase(second.trainer.model));
+      expect(weights(second.trainer.model)).toEqual(straight);
+      second.trainer.model.dispose();
+      await second.trainer.cleanUp();
+    }
+  });
+
   it('leaks no tensor on this thread or the workers over a long run', async () => {
     await classifier(2, 1);
     const before = tf.memory().numTensors;
