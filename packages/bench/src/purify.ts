@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
-import { BUILTIN_MODULES, Engine, loadDataset, loadModel, purify, setRunThreads, type Preset, type PurifyReport } from '@qcb/core';
+import { BUILTIN_MODULES, Engine, loadDataset, loadModel, purify, setRunThreads, type DefenseProgress, type Preset, type PurifyReport } from '@qcb/core';
 import { DEFAULT_PLUGINS } from '@qcb/cli';
 
 /** One purification to time: a defense, its augmentations and a preset. */
@@ -15,8 +15,35 @@ export interface PurifyCase {
 export interface PurifyTiming {
   readonly case: PurifyCase;
   readonly threads: number;
+  /** The whole run: quantization, the defense and the three evaluations. */
   readonly seconds: number;
+  /** The defense alone: from the end of this thread's last evaluation before it (or the run's start) to the defended model's evaluation. */
+  readonly defenseSeconds: number;
   readonly report: PurifyReport;
+}
+
+const DEFENDED = 'evaluating defended';
+
+/** Times the defense inside a run from its progress stages (evaluation stages are labelled `evaluating ...`). */
+function defenseClock(started: number): { progress: DefenseProgress; seconds(): number } {
+  let from = started;
+  let to = NaN;
+  let label = '';
+  let inDefense = false;
+  return {
+    progress: {
+      stage: (l) => {
+        label = l;
+        if (l === DEFENDED) to = performance.now();
+        else if (!l.startsWith('evaluating')) inDefense = true;
+      },
+      step: () => undefined,
+      stageDone: () => {
+        if (!inDefense && label.startsWith('evaluating')) from = performance.now();
+      },
+    },
+    seconds: () => ((Number.isNaN(to) ? performance.now() : to) - from) / 1000,
+  };
 }
 
 const root = resolve(fileURLToPath(import.meta.url), '../../../..');
@@ -54,13 +81,14 @@ export async function timePurify(fixture: string, cases: readonly PurifyCase[], 
     for (const c of cases) for (const n of threads) {
       setRunThreads(n);
       const started = performance.now();
+      const clock = defenseClock(started);
       const outcome = await purify({
         engine, model, quantizer: 'academic-w4a4', defense: c.defense, augmentations: c.augmentations, preset: c.preset,
-        data, normalization: sidecar?.normalization ?? data.normalization, sidecar,
+        data, normalization: sidecar?.normalization ?? data.normalization, sidecar, progress: clock.progress,
       });
       const seconds = (performance.now() - started) / 1000;
       outcome.dispose();
-      onCase({ case: c, threads: n, seconds, report: outcome.report });
+      onCase({ case: c, threads: n, seconds, defenseSeconds: clock.seconds(), report: outcome.report });
     }
   } finally {
     model.dispose();
