@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, HostRows, QuantizedModel, StepPool, measurePassBytes, modelShapes, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, unitOutputQuantizer, weightParamOf, withOverrides,
+  Adam, GraphModel, HostRows, QuantizedModel, StepPool, measurePassBytes, modelShapes, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, weightParamOf, withOverrides,
   type ActivationBytes, type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
@@ -8,6 +8,7 @@ import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
 import { shiftChannels } from './channel-shift.js';
 import { ParallelUnit } from './parallel-unit.js';
 import { accumulated } from './accumulate.js';
+import { unitForward, unitTransform } from './unit-forward.js';
 
 export interface LacConfig {
   /** The distance D of the reconstruction term (squared Euclidean by default). */
@@ -21,16 +22,6 @@ function resolveOptions(ctx: DefenseContext): LacOptions {
   const base = lacPreset(ctx.preset, ctx.augmentations.length > 0);
   const own = Object.fromEntries(Object.entries(ctx.options).filter(([k]) => k in base));
   return withOverrides(base, own);
-}
-
-/** Weights of every compute node fake-quantized with the frozen grids; the head's as Q(W + alpha). */
-function unitTransform(work: QuantizedModel, head: string, alpha: tf.Tensor | null): NodeTransform {
-  return {
-    param: (node, name, value) => {
-      if (name !== weightParamOf(node)) return value;
-      return work.quantizeWeight(node.name, node.name === head && alpha ? tf.add(value, alpha) : value);
-    },
-  };
 }
 
 /** The per-channel shift of a unit's inputs (channel-shift.ts): 0 for an fp input or when off. */
@@ -51,8 +42,7 @@ interface UnitStep {
 function unitStep(ctx: DefenseContext, work: QuantizedModel, unit: CalibrationUnit, o: LacOptions, config: LacConfig): UnitStep {
   const distance = config.distance ?? squaredEuclidean;
   const termName = config.termName ?? 'lac:reconstruction';
-  const outputQuant = o.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
-  const forward = (x: tf.Tensor, t: NodeTransform): tf.Tensor => outputQuant(work.model.runUnit(unit, x, { transform: t }));
+  const forward = unitForward(work, unit, o.quantizeOutput);
   const reconstruction = (x: tf.Tensor, y: tf.Tensor, t: NodeTransform): tf.Scalar => distance(forward(x, t), y);
   const lossAndGrad = (x: tf.Tensor, y: tf.Tensor, alpha: tf.Variable, t: NodeTransform): { value: tf.Scalar; grad: tf.Tensor } => {
     const { value, grads } = tf.variableGrads(() => {

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, fromPortableGraph, mulberry32, parseQuantJson, shardsOf, unitOutputQuantizer, weightParamOf,
-  type CalibrationUnit, type JsonObject, type NodeTransform, type ParallelTask, type PortableGraph,
+  Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, fromPortableGraph, mulberry32, parseQuantJson, shardsOf, weightParamOf,
+  type CalibrationUnit, type JsonObject, type ParallelTask, type PortableGraph,
 } from '@qcb/core';
 import { accumulated } from './accumulate.js';
 import { shiftChannels } from './channel-shift.js';
 import { squaredEuclidean } from './distance.js';
+import { unitForward, unitTransform } from './unit-forward.js';
 
 /** A cache in shared memory: rows of `shape[1..]`, `shape[0]` of them. */
 export interface SharedRows {
@@ -52,8 +53,7 @@ export interface UnitStepsCall {
  * worker's shard of the batch (weighted by its share) goes to its slot, a barrier, every
  * worker sums the slots in worker order and applies the same Adam update to its own replica
  * of alpha, so the replicas stay equal without sending weights. The forward is lac.ts's
- * (every weight of the unit fake-quantized on its frozen grid, the head's as Q(W + alpha),
- * the next layer's input quantizer on the output) with the squared-Euclidean reconstruction.
+ * (unit-forward.ts) with the squared-Euclidean reconstruction.
  * Slots alternate between two sets on even and odd steps: a worker that starts the next step
  * never overwrites a slot another is still summing. Calls: 'steps' (UnitStepsCall; answers
  * this worker's share-weighted losses), 'score' (this worker's part of the cache; worker 0
@@ -78,14 +78,9 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
   const barrier = new StepBarrier(init.barrier, worker.count);
   const slot = (parity: number, w: number): Float32Array => new Float32Array(init.gradients, 4 * alpha.size * (parity * worker.count + w), alpha.size);
   const summed = new Float32Array(alpha.size);
-  const outputQuant = init.quantizeOutput ? unitOutputQuantizer(work, unit) : (x: tf.Tensor) => x;
-  const transform: NodeTransform = {
-    param: (node, name, value) => {
-      if (name !== weightParamOf(node)) return value;
-      return work.quantizeWeight(node.name, node.name === unit.head ? tf.add(value, alpha) : value);
-    },
-  };
-  const forward = (x: tf.Tensor): tf.Tensor => outputQuant(model.runUnit(unit, x, { transform }));
+  const transform = unitTransform(work, unit.head, alpha);
+  const unitOutput = unitForward(work, unit, init.quantizeOutput);
+  const forward = (x: tf.Tensor): tf.Tensor => unitOutput(x, transform);
 
   /**
    * This worker's shard of one batch: its gradient into its slot, its share-weighted loss.
