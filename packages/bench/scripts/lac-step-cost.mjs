@@ -90,13 +90,15 @@ for (const unit of [units[1], units[4], units[7]]) {
   const targets = outputOf(model, unit.output);
   const head = work.model.node(unit.head);
   const alpha = tf.variable(tf.zerosLike(head.params[weightParamOf(head)]));
-  const parallel = await ParallelUnit.start(pool, work, unit, HostRows.fromTensors([inputs], { shared: true }), HostRows.fromTensors([targets], { shared: true }), alpha, { quantizeOutput: true, scoreBatch: 64 });
+  const host = { inputs: HostRows.fromTensors([inputs], { shared: true }), targets: HostRows.fromTensors([targets], { shared: true }) };
+  const options = { quantizeOutput: true, scoreBatch: 64, stepBatch: 32, shift: 0, shiftSeed: 0 };
+  const parallel = await ParallelUnit.start(pool, work, unit, { ...host, scoredInputs: host.inputs }, alpha, options);
   const batches = (n) => Array.from({ length: n }, (_, s) => Array.from({ length: 32 }, (_, i) => (s * 32 + i * 37) % 1024));
-  await parallel.steps(batches(5), 1e-3);
+  await parallel.steps(batches(5), 1e-3, 0);
   const before = threadTimes();
   const repeats = 40;
   const wall = performance.now();
-  await parallel.steps(batches(repeats), 1e-3);
+  await parallel.steps(batches(repeats), 1e-3, 5);
   const wallMs = (performance.now() - wall) / repeats;
   const per = [...threadTimes()].map(([tid, t]) => [tid === String(process.pid) ? 'calling' : `thread ${tid}`, (t - (before.get(tid) ?? 0)) / repeats]).filter(([, ms]) => ms > 1);
   process.stdout.write(`${unit.head.padEnd(22)} pool of 2, batch 32: ${wallMs.toFixed(1)} ms a step; CPU ${per.map(([who, ms]) => `${who} ${ms.toFixed(1)} ms`).join(', ')}\n`);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, fromPortableGraph, mulberry32, parseQuantJson, shardsOf, weightParamOf,
+  Adam, GraphModel, HostRows, QuantizedModel, StepBarrier, floatValues, fromPortableGraph, mulberry32, parseQuantJson, shardsOf, weightParamOf,
   type CalibrationUnit, type JsonObject, type ParallelTask, type PortableGraph,
 } from '@qcb/core';
 import { accumulated } from './accumulate.js';
@@ -101,7 +101,7 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
       const { value: loss, grads } = tf.variableGrads(() => squaredEuclidean(forward(x), targets.gather(own)), [alpha]);
       return { value: loss, grad: grads[alpha.name] };
     });
-    tf.tidy(() => mine.set(tf.mul(grad, share).dataSync()));
+    tf.tidy(() => mine.set(floatValues(tf.mul(grad, share))));
     grad.dispose();
     return value * share;
   };

@@ -27,6 +27,15 @@ export function floatValues(t: tf.Tensor): Float32Array {
  * itself, so it gets a copy.
  */
 export function assignValues(v: tf.Variable, values: Float32Array): void {
-  const own = isHeapBackend(tf.backend()) ? values : values.slice();
+  const own = tensorsCopyTheirValues() ? values : values.slice();
   tf.tidy(() => v.assign(tf.tensor(own, v.shape, 'float32')));
+}
+
+/**
+ * Whether a new tensor takes a copy of the array it is made from before tf.tensor returns
+ * (the wasm backend copies into its heap), so that the array may be reused or be a view of a
+ * larger one; the cpu backend keeps the array itself.
+ */
+export function tensorsCopyTheirValues(): boolean {
+  return isHeapBackend(tf.backend());
 }

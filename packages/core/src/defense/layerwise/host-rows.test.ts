@@ -39,4 +39,20 @@ describe('host rows', () => {
     tf.dispose([piece, second]);
     expect(() => new HostRows(new Float32Array(5), [3, 2])).toThrow(/need 6 values/);
   });
+
+  it('give tensors that keep their values when later rows are gathered or the cache changes, on wasm and on cpu', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await initBackend(backend);
+      const rows = new HostRows(Float32Array.from({ length: 12 }, (_, i) => i), [3, 4]);
+      const first = rows.gather([2, 0]);
+      const second = rows.gather([1]);
+      const sliced = rows.slice(1, 1);
+      rows.values.fill(-1);
+      expect(Array.from(first.dataSync())).toEqual([8, 9, 10, 11, 0, 1, 2, 3]);
+      expect(Array.from(second.dataSync())).toEqual([4, 5, 6, 7]);
+      expect(Array.from(sliced.dataSync())).toEqual([4, 5, 6, 7]);
+      tf.dispose([first, second, sliced]);
+    }
+    await initBackend('wasm');
+  });
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { floatValues } from '../../util/float-values.js';
+import { floatValues, tensorsCopyTheirValues } from '../../util/float-values.js';
 
 /**
  * A cache of samples (rows) held in host memory, not in the backend's: each batch is copied
@@ -40,9 +40,12 @@ export class HostRows {
     return this.shape[0];
   }
 
+  /** Reused by `gather` where the backend copies a new tensor's values at once (tensorsCopyTheirValues). */
+  private scratch: Float32Array | null = null;
+
   /** Rows `rows` (indices, repeats allowed) as one tensor, as tf.gather along the first axis. */
   gather(rows: ArrayLike<number>): tf.Tensor {
-    const out = new Float32Array(rows.length * this.rowSize);
+    const out = this.buffer(rows.length * this.rowSize);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
       if (!(r >= 0 && r < this.count)) throw new RangeError(`row ${r} is outside 0..${this.count - 1}`);
@@ -54,6 +57,18 @@ export class HostRows {
   /** `size` rows from `start`, as tf.slice along the first axis. */
   slice(start: number, size: number): tf.Tensor {
     const n = Math.max(0, Math.min(size, this.count - start));
-    return tf.tensor(this.values.slice(start * this.rowSize, (start + n) * this.rowSize), [n, ...this.shape.slice(1)]);
+    const view = this.values.subarray(start * this.rowSize, (start + n) * this.rowSize);
+    return tf.tensor(tensorsCopyTheirValues() ? view : view.slice(), [n, ...this.shape.slice(1)]);
+  }
+
+  /**
+   * A buffer of `size` values for a new tensor. A fresh array per step would be a megabyte or
+   * more of garbage a step on a large unit, and collecting it took V8's helper threads
+   * several milliseconds of CPU per step, taken from the cores a pool's workers step on.
+   */
+  private buffer(size: number): Float32Array {
+    if (!tensorsCopyTheirValues()) return new Float32Array(size);
+    if (!this.scratch || this.scratch.length < size) this.scratch = new Float32Array(size);
+    return this.scratch.subarray(0, size);
   }
 }
