@@ -28,6 +28,8 @@ async function main(): Promise<void> {
       'cpu-steps': { type: 'string', default: '1' },
       'torch-steps': { type: 'string', default: '20' },
       purify: { type: 'string', default: 'fast,ft,ft-sam,nad' },
+      wide: { type: 'string', default: '2' },
+      'wide-fixture': { type: 'string' },
     },
   });
   const batch = Number(values.batch);
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
   const wasmWarmup = Number(values['wasm-warmup']);
   const cpuSteps = Number(values['cpu-steps']);
   const torchSteps = Number(values['torch-steps']);
+  const wide = Number(values.wide);
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
   log(`qcb bench - node ${process.version}, batch ${batch}, ${threads} threads for "all cores", load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
@@ -54,6 +57,12 @@ async function main(): Promise<void> {
   if (threads > 1) {
     log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);
     log(`  ${threads} threads / 1 thread      ${fmt(one.seconds / all.seconds)}x faster   (target >= 1.7x on 2 cores)`);
+  }
+  if (wide > 0 && wide !== 1) {
+    const w = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads, wide);
+    log(`  resnet-small --width ${wide} (${w.one.params.toLocaleString('en-US')} parameters), the wider network of the 8-bit attacks' capacity route, the same way:`);
+    log(`  wasm, 1 thread             ${fmt(w.one.seconds)} s/step   ${fmt(w.one.seconds / one.seconds)}x the width-1 step`);
+    if (threads > 1) log(`  wasm, ${threads} threads (data-par.) ${fmt(w.all.seconds)} s/step   ${fmt(w.one.seconds / w.all.seconds)}x faster than 1 thread`);
   }
   if (torchSteps > 0) {
     if (!torchAvailable()) {
@@ -91,6 +100,15 @@ async function main(): Promise<void> {
         if (single) log(`  ${''.padEnd(24)} ${threads} threads / 1 thread ${fmt(single.seconds / t.seconds)}x faster   (target >= 1.7x on 2 cores)`);
       }
     });
+    if (!found) log('  (fixture missing: skipped)');
+  }
+  const wideFixture = values['wide-fixture'];
+  if (wideFixture) {
+    log(`\npurification runner on the wider network, academic-w8a8, ${wideFixture}:`);
+    const found = await timePurify(wideFixture, parsePurifyCases('fast'), threads > 1 ? [1, threads] : [1], (t) => {
+      const d = t.report.defended;
+      log(`  ${caseLabel(t.case).padEnd(24)} ${String(t.threads).padStart(2)} thr  ${fmt(t.seconds, 4)} s (defense ${fmt(t.defenseSeconds, 4)} s)   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%`);
+    }, 'academic-w8a8');
     if (!found) log('  (fixture missing: skipped)');
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import { BUILTIN_MODULES, Engine, loadDataset, loadModel, purify, setRunThreads, type DefenseProgress, type Preset, type PurifyReport } from '@qcb/core';
@@ -67,12 +67,15 @@ export function caseLabel(c: PurifyCase): string {
 }
 
 /**
- * Wall time of the purification runner on a fixture under academic-w4a4, one case at a time,
+ * Wall time of the purification runner on a fixture (relative to the repository, or absolute)
+ * under a profile (academic-w4a4 by default), one case at a time,
  * each with every thread count of `threads` in turn (--threads: 1 puts everything on this
  * thread, the baselines included); false when the fixture is missing.
  */
-export async function timePurify(fixture: string, cases: readonly PurifyCase[], threads: readonly number[], onCase: (t: PurifyTiming) => void): Promise<boolean> {
-  const dir = join(root, fixture);
+export async function timePurify(
+  fixture: string, cases: readonly PurifyCase[], threads: readonly number[], onCase: (t: PurifyTiming) => void, quantizer = 'academic-w4a4',
+): Promise<boolean> {
+  const dir = resolve(root, fixture);
   if (!existsSync(dir)) return false;
   const engine = await Engine.create([...BUILTIN_MODULES, ...DEFAULT_PLUGINS]);
   const { model, sidecar } = await loadModel(dir);
@@ -83,7 +86,7 @@ export async function timePurify(fixture: string, cases: readonly PurifyCase[], 
       const started = performance.now();
       const clock = defenseClock(started);
       const outcome = await purify({
-        engine, model, quantizer: 'academic-w4a4', defense: c.defense, augmentations: c.augmentations, preset: c.preset,
+        engine, model, quantizer, defense: c.defense, augmentations: c.augmentations, preset: c.preset,
         data, normalization: sidecar?.normalization ?? data.normalization, sidecar, progress: clock.progress,
       });
       const seconds = (performance.now() - started) / 1000;

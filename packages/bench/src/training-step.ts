@@ -24,8 +24,8 @@ interface StepRig {
   dispose(): Promise<void>;
 }
 
-async function stepRig(batch: number, threads: number): Promise<StepRig> {
-  const model = resnetSmall({ seed: 3 });
+async function stepRig(batch: number, threads: number, width = 1): Promise<StepRig> {
+  const model = resnetSmall({ seed: 3, width });
   const optimizer = new Sgd(variableKeys(model).variables, { type: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
   const x = tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 1);
   const y = tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D;
@@ -77,10 +77,10 @@ export interface StepSample {
   readonly loss: number;
 }
 
-/** `steps` timed wasm steps on `threads` threads after `warmup` untimed ones, in this process. */
-export async function stepTimes(batch: number, threads: number, warmup: number, steps: number): Promise<StepSample> {
+/** `steps` timed wasm steps on `threads` threads after `warmup` untimed ones, in this process (resnet-small with its channels times `width`). */
+export async function stepTimes(batch: number, threads: number, warmup: number, steps: number, width = 1): Promise<StepSample> {
   await initBackend('wasm');
-  const rig = await stepRig(batch, threads);
+  const rig = await stepRig(batch, threads, width);
   let loss = NaN;
   try {
     const times = await timeCalls(async () => {
@@ -96,8 +96,8 @@ export async function stepTimes(batch: number, threads: number, warmup: number, 
 const CHILD = fileURLToPath(new URL('./step-child.js', import.meta.url));
 
 /** The same, in a fresh Node process. */
-function stepTimesApart(batch: number, threads: number, warmup: number, steps: number): StepSample {
-  const args = [CHILD, '--threads', String(threads), '--batch', String(batch), '--warmup', String(warmup), '--steps', String(steps)];
+function stepTimesApart(batch: number, threads: number, warmup: number, steps: number, width: number): StepSample {
+  const args = [CHILD, '--threads', String(threads), '--batch', String(batch), '--warmup', String(warmup), '--steps', String(steps), '--width', String(width)];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`the ${threads}-thread step timing failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as StepSample;
@@ -115,12 +115,12 @@ const ROUNDS = 2;
  * V8 takes a few dozen steps to compile its hot code); the processes alternate, one thread
  * then N, for a few rounds, so that a change in the machine's load moves both medians alike.
  */
-export async function trainingStepTimes(batch: number, reps: number, warmup: number, threads: number): Promise<{ one: StepTiming; all: StepTiming }> {
+export async function trainingStepTimes(batch: number, reps: number, warmup: number, threads: number, width = 1): Promise<{ one: StepTiming; all: StepTiming }> {
   const counts = threads > 1 ? [1, threads] : [1];
   const samples: StepSample[][] = counts.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     const steps = Math.ceil(reps / ROUNDS);
-    counts.forEach((n, i) => samples[i].push(stepTimesApart(batch, n, warmup, steps)));
+    counts.forEach((n, i) => samples[i].push(stepTimesApart(batch, n, warmup, steps, width)));
   }
   const timing = (s: StepSample[]): StepTiming => ({
     backend: 'wasm',
