@@ -9,24 +9,14 @@
 //   node packages/bench/scripts/lac-step-cost.mjs        (run `pnpm build` first)
 // The grids are a 4-bit per-channel min-max quantization of the fixture on random inputs:
 // the cost of a step does not depend on their values.
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel, HostRows, QuantizedModel, StepPool, cloneGraph, initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
+import { GraphModel, HostRows, QuantizedModel, StepPool, cloneGraph, unitOutputQuantizer, weightParamOf } from '@qcb/core';
 import { ParallelUnit } from '../../../plugins/defense-lac/dist/parallel-unit.js';
+import { probeQuantized } from './probe-quantized.mjs';
 import { threadCpuSeconds } from './thread-times.mjs';
 
-const fixture = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures/models/pqbackdoor-w4');
-await initBackend('wasm');
-const { model } = await loadModel(fixture);
-const W4A4 = {
-  name: 'w4a4', description: 'probe', firstLastAt8Bits: false, foldBatchNorm: false,
-  weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'minmax' },
-  activations: { bits: 4, symmetric: false, observer: 'minmax', smoothing: { kind: 'extreme' } },
-};
-const calibration = tf.randomNormal([1024, ...model.inputShape], 0, 1, 'float32', 1);
-const q = await quantizeModel(model, W4A4, [tf.slice(calibration, 0, 128)]);
+const { model, calibration, q } = await probeQuantized(1024, 128);
 /** A node's output on the 1,024 samples, 128 at a time, as one tensor. */
 const outputOf = (m, name, o = {}) => {
   const pieces = [];

@@ -3,22 +3,12 @@
 // cached inputs, the output quantizer, the squared-Euclidean reconstruction and its gradient
 // with respect to alpha, as lac.ts runs it. Prints the kernels by total time over 20 steps.
 //   UNIT=1 BATCH=32 node packages/bench/scripts/lac-step-kernels.mjs   (run `pnpm build` first)
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel, HostRows, QuantizedModel, cloneGraph, initBackend, loadModel, quantizeModel, unitOutputQuantizer, weightParamOf } from '@qcb/core';
+import { GraphModel, HostRows, QuantizedModel, cloneGraph, unitOutputQuantizer, weightParamOf } from '@qcb/core';
+import { probeQuantized } from './probe-quantized.mjs';
 
-const fixture = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures/models/pqbackdoor-w4');
-await initBackend('wasm');
-const { model } = await loadModel(fixture);
-const W4A4 = {
-  name: 'w4a4', description: 'probe', firstLastAt8Bits: false, foldBatchNorm: false,
-  weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'minmax' },
-  activations: { bits: 4, symmetric: false, observer: 'minmax', smoothing: { kind: 'extreme' } },
-};
-const calibration = tf.randomNormal([256, ...model.inputShape], 0, 1, 'float32', 1);
-const q = await quantizeModel(model, W4A4, [calibration]);
+const { model, calibration, q } = await probeQuantized(256);
 const work = new QuantizedModel({ ...q.parts, model: new GraphModel(cloneGraph(q.model.graph)), weightsOnGrid: false });
 const unit = work.model.units()[Number(process.env.UNIT ?? 1)];
 const batch = Number(process.env.BATCH ?? 32);

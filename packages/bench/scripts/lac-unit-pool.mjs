@@ -1,17 +1,15 @@
-// LAC unit training as lac.ts runs it on the pool: CALLS calls of 100 steps (batch 32), a scoring between, for one unit;
-// wall and per-thread CPU. UNIT index (default 1), CALLS (default 6).
+// One LAC unit's training as lac.ts runs it on a pool of two workers (parallel-unit.ts): CALLS
+// calls of 100 steps of batch 32 (default 6), a scoring of the 1,024-sample cache after each,
+// on unit UNIT (default 1) of test/fixtures/models/pqbackdoor-w4; prints the wall time and
+// each thread's CPU, which shows what the workers wait for.
+//   UNIT=1 CALLS=6 node packages/bench/scripts/lac-unit-pool.mjs   (run `pnpm build` first)
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs-core';
 import * as core from '@qcb/core';
 import { ParallelUnit } from '../../../plugins/defense-lac/dist/parallel-unit.js';
+import { probeQuantized } from './probe-quantized.mjs';
 import { threadCpuSeconds } from './thread-times.mjs';
-await core.initBackend('wasm');
-const { model } = await core.loadModel('/work/main/test/fixtures/models/pqbackdoor-w4');
-const W4A4 = { name: 'w4a4', description: 'probe', firstLastAt8Bits: false, foldBatchNorm: false,
-  weights: { bits: 4, granularity: 'per-channel', symmetric: false, observer: 'minmax' },
-  activations: { bits: 4, symmetric: false, observer: 'minmax', smoothing: { kind: 'extreme' } } };
-const calibration = tf.randomNormal([1024, ...model.inputShape], 0, 1, 'float32', 1);
-const q = await core.quantizeModel(model, W4A4, [tf.slice(calibration, 0, 128)]);
+const { model, calibration, q } = await probeQuantized(1024, 128);
 const outputOf = (m, name, o = {}) => { const p = []; for (let s = 0; s < 1024; s += 128) p.push(tf.tidy(() => m.outputsOf(tf.slice(calibration, s, 128), [name], o)[0])); const w = tf.concat(p); tf.dispose(p); return w; };
 const work = new core.QuantizedModel({ ...q.parts, model: new core.GraphModel(core.cloneGraph(q.model.graph)), weightsOnGrid: false });
 const unit = work.model.units()[Number(process.env.UNIT ?? 1)];
