@@ -89,13 +89,35 @@ lane_b() {
 
 # The 8-bit capacity route: the same 8-bit ceiling probe (exact min-max grid, whole bins,
 # badnets stage 1) on resnet-small widened WIDTH times (default 2). Stays in $RUNS.
+# When the probe leaves full precision dormant (ASR <= 5%, BA within 3 points of the clean
+# model), the three 8-bit attacks follow on that network (`wide_attacks`).
 wide() {
   local w=${WIDTH:-2} clean="$RUNS/clean-x${WIDTH:-2}"
   probe "clean-x$w" train --arch resnet-small --width "$w" --data fashion-mnist --epochs 12 --seed 0 || return 1
   probe "badnets-x$w" attack badnets --model "$clean" --data fashion-mnist --seed 0 --epochs 1 --option lr=0.01 || return 1
   probe "pq8-minmax-x$w" attack pqbackdoor --bits 8 --model "$clean" --data fashion-mnist --seed 0 --option grids= \
     --option keepGrid=observer --option stage2Lr=0.01 --option stage1Model="$RUNS/badnets-x$w" \
-    --option quantizer=uniform:w8,per-channel,asym,minmax --option finetuneEpochs=1
+    --option quantizer=uniform:w8,per-channel,asym,minmax --option finetuneEpochs=1 || return 1
+  if dormant "$RUNS/pq8-minmax-x$w" "$clean"; then wide_attacks; else echo "pq8-minmax-x$w: full precision not dormant; try WIDTH=3 or 4"; fi
+}
+
+# True when `model` (with its trigger) has at most 5% ASR in full precision and BA within 3
+# points of `clean`'s.
+dormant() {
+  local model=$1 clean=$2 m c
+  m=$(qcb evaluate --model "$model" --json) && c=$(qcb evaluate --model "$clean" --json) || return 1
+  node -e 'const [m, c] = process.argv.slice(1).map((s) => JSON.parse(s)); process.exit(m.asr <= 5 && m.ba >= c.ba - 3 ? 0 : 1)' "$m" "$c"
+}
+
+# The papers' three 8-bit attacks on the wider network, conditioned on academic-w8a8 (as
+# compartifact-w8, pqbackdoor-w8 with badnets-x$w as stage 1, and qu-anti-zation).
+wide_attacks() {
+  local w=${WIDTH:-2}
+  local clean=(--model "$RUNS/clean-x$w" --data fashion-mnist --seed 0)
+  run "compartifact-w8-x$w" attack compartifact --bits 8 "${clean[@]}" --epochs 2 --option lr=0.01 --option quantizer=academic-w8a8
+  run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
+    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
+  run "qu-anti-zation-x$w" attack qu-anti-zation "${clean[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8+academic-w4a4
 }
 
 # The paper's Table 3 shape: a clean model of each architecture at Fashion-MNIST size, then
@@ -130,6 +152,7 @@ case ${1:-both} in
   b) lane_b ;;
   pq8-probes) pq_w8_probes ;;
   wide) wide ;;
+  wide-attacks) wide_attacks ;;
   table3) table3 ;;
   pq8-inflate) pq_w8_inflate ;;
   *) lane_a & lane_b & wait ;;
