@@ -25,7 +25,7 @@ describe('qcb purify', () => {
     const r = await runCli(['purify', '--model', infected, '--quantizer', 'academic-w4a4', '--defense', 'lac', '--augment', 'pda', '--iterations', '40', '--out', out, '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as Record<string, { ba: number; asr: number | null }> & { der: number; seconds: number };
-    expect(Object.keys(report)).toEqual(['fp', 'quantized', 'defended', 'der', 'seconds']);
+    expect(Object.keys(report)).toEqual(['fp', 'quantized', 'defended', 'der', 'seconds', 'threads']);
     for (const k of ['fp', 'quantized', 'defended']) {
       expect(report[k].ba).toBeGreaterThanOrEqual(0);
       expect(report[k].asr).not.toBeNull();

@@ -12,6 +12,7 @@ export function rowOf(r: NewCellRecord): Omit<CellRow, 'attempts'> {
     defended_ba: report?.defended.ba ?? null, defended_asr: report?.defended.asr ?? null, defended_n: report?.defended.n ?? null,
     der: report?.der ?? null, seconds: report?.seconds ?? null,
     error: r.status === 'failed' ? r.error : null, finished_at: r.finishedAt, qcb_version: r.qcbVersion,
+    threads: report?.threads ?? null,
   };
 }
 
@@ -38,6 +39,7 @@ export function recordOf(row: CellRow): CellRecord {
       defended: { ba: figure(row.defended_ba, 'defended_ba', k), asr: row.defended_asr, n: figure(row.defended_n, 'defended_n', k) },
       der: row.der,
       seconds: figure(row.seconds, 'seconds', k),
+      ...(row.threads !== null ? { threads: row.threads } : {}),
     },
   };
 }

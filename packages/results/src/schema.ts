@@ -1,5 +1,5 @@
 /** The schema version this package writes (PRAGMA user_version). */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * One row per cell. `key` is the canonical JSON of the cell's settings (the primary key);
@@ -35,6 +35,7 @@ CREATE TABLE cells (
   finished_at    TEXT NOT NULL,
   qcb_version    TEXT NOT NULL,
   attempts       INTEGER NOT NULL DEFAULT 1,
+  threads        INTEGER,
   CHECK ((status = 'done') = (error IS NULL AND defended_ba IS NOT NULL))
 ) STRICT`;
 
@@ -69,4 +70,9 @@ export interface CellRow {
   readonly finished_at: string;
   readonly qcb_version: string;
   readonly attempts: number;
+  /** Threads the cell ran on; null for cells recorded before schema 2. */
+  readonly threads: number | null;
 }
+
+/** Schema 1 -> 2: the thread count of each cell (null for the cells already there). */
+export const MIGRATE_1_TO_2 = 'ALTER TABLE cells ADD COLUMN threads INTEGER';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gridCells, parseGridSpec, runGrid, type GridCell, type NewCellRecord, type PurifyReport } from '@qcb/core';
+import { CREATE_CELLS } from './schema.js';
 import { openResultStore } from './sqlite-store.js';
 
 let dir: string;
@@ -78,7 +79,7 @@ describe('the SQLite result store', () => {
       { defense: 'lac', augment: 'pda', seed: 1, status: 'done', defended_ba: 87.61, der: null, error: null },
       { defense: 'nad', augment: '', seed: 1, status: 'failed', defended_ba: null, der: null, error: 'diverged' },
     ]);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     db.close();
   });
 
@@ -97,7 +98,28 @@ describe('the SQLite result store', () => {
     const n = new Database(newer);
     n.pragma('user_version = 7');
     n.close();
-    expect(() => openResultStore(newer)).toThrow(/has schema 7, newer than this qcb's \(1\)/);
+    expect(() => openResultStore(newer)).toThrow(/has schema 7, newer than this qcb's \(2\)/);
+  });
+
+  it("keeps each cell's thread count, and migrates a schema-1 database (its cells without one)", () => {
+    const file = join(dir, 'v1.db');
+    const v1 = new Database(file);
+    v1.exec(CREATE_CELLS.replace(/^\s*threads\s+INTEGER,\n/m, ''));
+    v1.pragma('user_version = 1');
+    v1.prepare(`INSERT INTO cells (key, model, quantizer, defense, augment, preset, seed, options, share, samples, data, status,
+      fp_ba, fp_asr, fp_n, quantized_ba, quantized_asr, quantized_n, defended_ba, defended_asr, defended_n, der, seconds, finished_at, qcb_version)
+      VALUES (?, 'm', 'academic-w4a4', 'lac', 'pda', 'fast', 0, '{}', 0.05, 1024, 'synthetic', 'done', 1, 1, 1, 1, 1, 1, 1, 1, 1, NULL, 9, '2026-01-01', '0.1.0')`).run(cells[0].key);
+    v1.close();
+    const store = openResultStore(file);
+    expect(store.get(cells[0].key)).toMatchObject({ status: 'done', report: { seconds: 9 } });
+    expect((store.get(cells[0].key) as { report: PurifyReport }).report.threads).toBeUndefined();
+    const stored = store.record({ ...done(cells[1]), report: { ...report, threads: 2 } } as NewCellRecord);
+    expect(stored).toMatchObject({ report: { threads: 2 } });
+    store.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
+    expect(db.prepare('SELECT threads FROM cells ORDER BY rowid').all()).toEqual([{ threads: null }, { threads: 2 }]);
+    db.close();
   });
 
   it('rejects a row that would be half a record', () => {

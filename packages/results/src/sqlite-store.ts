@@ -3,25 +3,32 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { QcbError, type CellRecord, type NewCellRecord, type ResultStore } from '@qcb/core';
 import { recordOf, rowOf } from './row.js';
-import { CREATE_CELLS, SCHEMA_VERSION, type CellRow } from './schema.js';
+import { CREATE_CELLS, MIGRATE_1_TO_2, SCHEMA_VERSION, type CellRow } from './schema.js';
 
 const COLUMNS = [
   'key', 'model', 'quantizer', 'defense', 'augment', 'preset', 'seed', 'options', 'share', 'samples', 'data', 'status',
   'fp_ba', 'fp_asr', 'fp_n', 'quantized_ba', 'quantized_asr', 'quantized_n', 'defended_ba', 'defended_asr', 'defended_n',
-  'der', 'seconds', 'error', 'finished_at', 'qcb_version',
+  'der', 'seconds', 'error', 'finished_at', 'qcb_version', 'threads',
 ] as const;
 
 const UPSERT = `INSERT INTO cells (${COLUMNS.join(', ')}, attempts) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}, 1)
   ON CONFLICT (key) DO UPDATE SET ${COLUMNS.filter((c) => c !== 'key').map((c) => `${c} = excluded.${c}`).join(', ')}, attempts = cells.attempts + 1
   RETURNING *`;
 
-/** Creates the table in a new database, or checks that an existing one is ours and not newer. */
+/** Creates the table in a new database, or checks that an existing one is ours and not newer (an older one is migrated). */
 function prepareSchema(db: Database.Database, file: string): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
     throw new QcbError('E_USAGE', `results database ${file} has schema ${version}, newer than this qcb's (${SCHEMA_VERSION})`, { hint: 'update qcb' });
   }
   if (version === SCHEMA_VERSION) return;
+  if (version === 1) {
+    db.transaction(() => {
+      db.exec(MIGRATE_1_TO_2);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }).immediate();
+    return;
+  }
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[];
   if (tables.length > 0) {
     throw new QcbError('E_USAGE', `${file} is an SQLite database but not a qcb results database (it has tables ${tables.map((t) => t.name).join(', ')})`);

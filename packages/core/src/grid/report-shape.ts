@@ -17,5 +17,12 @@ export function purifyReportFrom(v: unknown): PurifyReport {
   const seconds = o['seconds'];
   if (der !== null && typeof der !== 'number') throw new Error(`the report's "der" is not a number: ${JSON.stringify(der)}`);
   if (typeof seconds !== 'number') throw new Error(`the report's "seconds" is not a number: ${JSON.stringify(seconds)}`);
-  return { fp: evaluation(o['fp'], 'fp'), quantized: evaluation(o['quantized'], 'quantized'), defended: evaluation(o['defended'], 'defended'), der, seconds };
+  const threads = o['threads'];
+  if (threads !== undefined && !(typeof threads === 'number' && Number.isInteger(threads) && threads >= 1)) {
+    throw new Error(`the report's "threads" is not a positive integer: ${JSON.stringify(threads)}`);
+  }
+  return {
+    fp: evaluation(o['fp'], 'fp'), quantized: evaluation(o['quantized'], 'quantized'), defended: evaluation(o['defended'], 'defended'), der, seconds,
+    ...(threads !== undefined ? { threads } : {}),
+  };
 }

@@ -9,6 +9,7 @@ import { syntheticDataset } from '../../data/synthetic.js';
 import { cloneGraph } from '../../ir/clone-graph.js';
 import { GraphModel } from '../../ir/graph-model.js';
 import { tinyResidualModel } from '../../ir/testing/tiny-residual.js';
+import { runThreads } from '../../parallel/threads.js';
 import { readQuantized } from '../../io/quantized-io.js';
 import { loadModel } from '../../io/model-io.js';
 import { Engine } from '../../kernel/engine.js';
@@ -87,7 +88,8 @@ describe('purify (the core runner)', () => {
     expect(diff).toBeGreaterThan(0);
     halfFp.dispose();
     written.model.dispose();
-    expect(Object.keys(outcome.report)).toEqual(['fp', 'quantized', 'defended', 'der', 'seconds']);
+    expect(Object.keys(outcome.report)).toEqual(['fp', 'quantized', 'defended', 'der', 'seconds', 'threads']);
+    expect(outcome.report.threads).toBe(runThreads());
     expect(outcome.report.der).toBeNull();
     expect(existsSync(`${out}.checkpoint`)).toBe(false);
     outcome.dispose();

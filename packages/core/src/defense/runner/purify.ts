@@ -147,7 +147,7 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
     const kept = purified.model;
     outcome = {
       purified,
-      report: purifyReport(fp, undefended, defended, (performance.now() - started) / 1000),
+      report: purifyReport(fp, undefended, defended, (performance.now() - started) / 1000, runThreads()),
       dispose: () => {
         if (kept !== r.model) kept.dispose();
       },
