@@ -18,6 +18,12 @@ import { torchAvailable, torchStepTime } from './torch-step.js';
 /** The training defenses whose fast preset is sized to run in at most 3 minutes on the fixture. */
 const TRAINING_DEFENSES = new Set(['ft', 'ft-sam', 'nad']);
 
+/** One purification's line: case, threads, seconds (the defense alone too) and the defended figures. */
+function timingLine(t: PurifyTiming): string {
+  const d = t.report.defended;
+  return `  ${caseLabel(t.case).padEnd(24)} ${String(t.threads).padStart(2)} thr  ${fmt(t.seconds, 4)} s (defense ${fmt(t.defenseSeconds, 4)} s)   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -90,8 +96,7 @@ async function main(): Promise<void> {
     const counts = threads > 1 ? [1, threads] : [1];
     const found = await timePurify(fixture, cases, counts, (t) => {
       timings.push(t);
-      const d = t.report.defended;
-      log(`  ${caseLabel(t.case).padEnd(24)} ${String(t.threads).padStart(2)} thr  ${fmt(t.seconds, 4)} s (defense ${fmt(t.defenseSeconds, 4)} s)   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`);
+      log(timingLine(t));
       if (t.threads === 1 && t.case.preset === 'fast' && TRAINING_DEFENSES.has(t.case.defense)) {
         log(`  ${''.padEnd(24)} the defense ${t.defenseSeconds <= 180 ? 'within' : 'over'} the 3 minutes a training defense's fast preset may take on one thread (the run ${t.seconds <= 180 ? 'within' : 'over'} them with its three evaluations)`);
       }
@@ -105,10 +110,7 @@ async function main(): Promise<void> {
   const wideFixture = values['wide-fixture'];
   if (wideFixture) {
     log(`\npurification runner on the wider network, academic-w8a8, ${wideFixture}:`);
-    const found = await timePurify(wideFixture, parsePurifyCases('fast'), threads > 1 ? [1, threads] : [1], (t) => {
-      const d = t.report.defended;
-      log(`  ${caseLabel(t.case).padEnd(24)} ${String(t.threads).padStart(2)} thr  ${fmt(t.seconds, 4)} s (defense ${fmt(t.defenseSeconds, 4)} s)   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%`);
-    }, 'academic-w8a8');
+    const found = await timePurify(wideFixture, parsePurifyCases('fast'), threads > 1 ? [1, threads] : [1], (t) => log(timingLine(t)), 'academic-w8a8');
     if (!found) log('  (fixture missing: skipped)');
   }
 }

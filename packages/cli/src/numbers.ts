@@ -1,4 +1,4 @@
-import { QcbError } from '@qcb/core';
+import { DEFAULT_CHECKPOINT_SECONDS, QcbError } from '@qcb/core';
 import type { Parsed } from './options.js';
 
 /** A numeric option with a default; rejects non-numbers and values out of range. */
@@ -22,4 +22,9 @@ export function numberOption(p: Parsed, name: string, fallback: number, check: {
  */
 export function batchOption(p: Parsed): number | undefined {
   return p.values['batch'] === undefined ? undefined : numberOption(p, 'batch', 0, { min: 1, integer: true });
+}
+
+/** --checkpoint-minutes of `qcb train` and `qcb attack`: how often a run checkpoints inside an epoch, in seconds. */
+export function checkpointSecondsOption(p: Parsed): number {
+  return numberOption(p, 'checkpoint-minutes', DEFAULT_CHECKPOINT_SECONDS / 60, { min: 0 }) * 60;
 }

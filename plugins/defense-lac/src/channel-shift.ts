@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mulberry32 } from '@qcb/core';
+import { mulberry32, type HostRows } from '@qcb/core';
 
 /**
  * Moves each sample of a unit's cached input by +-radius along each channel as a whole (one
@@ -15,4 +15,9 @@ export function shiftChannels(x: tf.Tensor, radius: number, seed: number | (() =
   const rng = typeof seed === 'number' ? mulberry32(seed) : seed;
   const shifts = Float32Array.from({ length: samples * channels }, () => (rng() < 0.5 ? -radius : radius));
   return tf.tidy(() => tf.add(x, tf.tensor(shifts, [samples, ...Array<number>(x.rank - 2).fill(1), channels])));
+}
+
+/** Rows of a unit's cache as a batch, each channel shifted by +-radius from `rng` (radius 0: the rows as they are). */
+export function shiftedRows(cache: HostRows, rows: ArrayLike<number>, radius: number, rng: () => number): tf.Tensor {
+  return radius ? shiftChannels(cache.gather(rows), radius, rng) : cache.gather(rows);
 }

@@ -5,7 +5,7 @@ import {
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
 import { LAC_FAST, lacPreset, type LacOptions } from './options.js';
-import { shiftChannels } from './channel-shift.js';
+import { shiftChannels, shiftedRows } from './channel-shift.js';
 import { ParallelUnit } from './parallel-unit.js';
 import { accumulated } from './accumulate.js';
 import { unitForward, unitTransform } from './unit-forward.js';
@@ -168,10 +168,7 @@ async function correctUnit(
     const step = (rows: readonly number[], it: number): number => {
       // One generator over the micro-batches draws the shifts one call on the whole batch would.
       const shifts = mulberry32(shiftSeed + it);
-      const { value, grad } = accumulated(rows, sizes.stepBatch, (part) => {
-        const x = shift ? shiftChannels(inputs.gather(part), shift, shifts) : inputs.gather(part);
-        return lossAndGrad(x, targets.gather(part), alpha, transform);
-      });
+      const { value, grad } = accumulated(rows, sizes.stepBatch, (part) => lossAndGrad(shiftedRows(inputs, part, shift, shifts), targets.gather(part), alpha, transform));
       tf.tidy(() => optimizer.step([grad], lr));
       grad.dispose();
       return value;

@@ -4,7 +4,7 @@ import {
   type CalibrationUnit, type JsonObject, type ParallelTask, type PortableGraph,
 } from '@qcb/core';
 import { accumulated } from './accumulate.js';
-import { shiftChannels } from './channel-shift.js';
+import { shiftedRows } from './channel-shift.js';
 import { squaredEuclidean } from './distance.js';
 import { unitForward, unitTransform } from './unit-forward.js';
 
@@ -97,7 +97,7 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
     const shifts = mulberry32(init.shiftSeed + iteration);
     if (init.shift) for (let i = 0; i < start * channels; i++) shifts();
     const { value, grad } = accumulated(Array.from(rows.subarray(start, start + size)), init.stepBatch, (own) => {
-      const x = init.shift ? shiftChannels(inputs.gather(own), init.shift, shifts) : inputs.gather(own);
+      const x = shiftedRows(inputs, own, init.shift, shifts);
       const { value: loss, grads } = tf.variableGrads(() => squaredEuclidean(forward(x), targets.gather(own)), [alpha]);
       return { value: loss, grad: grads[alpha.name] };
     });

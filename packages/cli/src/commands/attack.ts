@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import {
-  AttackTrainer, DEFAULT_CHECKPOINT_SECONDS, QcbError, datasetSidecar, createTrigger, loadDataset, loadModel, parseTriggerSpec, progressBar, saveModel,
+  AttackTrainer, QcbError, datasetSidecar, createTrigger, loadDataset, loadModel, parseTriggerSpec, progressBar, saveModel,
   type AttackContext, type JsonObject, type Progress, type TriggerSpec,
 } from '@qcb/core';
 import { buildArchitecture } from '@qcb/models';
 import { createEngine, selectBackend } from '../context.js';
-import { numberOption } from '../numbers.js';
+import { checkpointSecondsOption, numberOption } from '../numbers.js';
 import { globalsOf, optionPairs, requireString, type Parsed } from '../options.js';
 import type { Command } from './command.js';
 
@@ -46,7 +46,7 @@ export const attackCommand: Command = {
     if (!definition.bitWidths.includes(bits)) throw new QcbError('E_USAGE', `${name} takes --bits ${definition.bitWidths.join(' or ')}, got ${bits}`);
     const target = numberOption(args, 'target', 0, { min: 0, integer: true });
     const seed = numberOption(args, 'seed', 0, { integer: true });
-    const checkpointMinutes = numberOption(args, 'checkpoint-minutes', DEFAULT_CHECKPOINT_SECONDS / 60, { min: 0 });
+    const checkpointSeconds = checkpointSecondsOption(args);
     const modelDir = args.values['model'] as string | undefined;
     if (definition.start === 'pretrained' && !modelDir) throw new QcbError('E_USAGE', `${name} fine-tunes a clean model: pass --model <dir>`);
     const triggerSpec: TriggerSpec = args.values['trigger'] ? parseTriggerSpec(args.values['trigger'] as string) : definition.defaultTrigger;
@@ -69,7 +69,7 @@ export const attackCommand: Command = {
       train: data.train,
       seed,
       sidecar,
-      checkpointSeconds: checkpointMinutes * 60,
+      checkpointSeconds,
       progress: {
         onStep: (phase, ctx, steps, loss) => {
           const key = `${phase.name}/${ctx.epoch}`;

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import {
-  DEFAULT_CHECKPOINT_SECONDS, QcbError, datasetSidecar, formatDuration, loadCheckpoint, loadDataset, progressBar, removeCheckpoint, saveCheckpoint, saveModel,
+  QcbError, datasetSidecar, formatDuration, loadCheckpoint, loadDataset, progressBar, removeCheckpoint, saveCheckpoint, saveModel,
   trainClassifier, type AugmentSpec, type ClassifierTrainingConfig, type Dataset, type GraphModel,
 } from '@qcb/core';
 import { buildArchitecture } from '@qcb/models';
 import { createEngine, selectBackend } from '../context.js';
-import { numberOption } from '../numbers.js';
+import { checkpointSecondsOption, numberOption } from '../numbers.js';
 import { globalsOf, requireString, type Parsed } from '../options.js';
 import type { Command } from './command.js';
 
@@ -67,7 +67,7 @@ export const trainCommand: Command = {
     const width = numberOption(args, 'width', 1, { min: 0.01 });
     const settings = { arch, ...(width === 1 ? {} : { width }), data: dataName, ...config };
     const checkpointDir = `${out}.checkpoint`;
-    const checkpointMinutes = numberOption(args, 'checkpoint-minutes', DEFAULT_CHECKPOINT_SECONDS / 60, { min: 0 });
+    const checkpointSeconds = checkpointSecondsOption(args);
     const checkpoint = await loadCheckpoint(checkpointDir, settings);
     let model: GraphModel;
     if (checkpoint) {
@@ -86,7 +86,7 @@ export const trainCommand: Command = {
     try {
       await trainClassifier(model, data, config, {
         resume: checkpoint ? { epoch: checkpoint.state.epoch, step: checkpoint.state.step, lossSum: checkpoint.state.lossSum, slots: checkpoint.slots } : undefined,
-        checkpointSeconds: checkpointMinutes * 60,
+        checkpointSeconds,
         onCheckpoint: (at, optimizer) => saveCheckpoint(checkpointDir, model, optimizer, { epoch: at.epoch, step: at.step, lossSum: at.lossSum, settings, history }, sidecar),
         onStep: (ctx, steps, loss) => {
           if (ctx.epoch !== barEpoch) {
