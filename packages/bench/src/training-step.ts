@@ -39,7 +39,7 @@ async function stepRig(batch: number, threads: number, width = 1): Promise<StepR
   try {
     parallel = threads > 1 ? await ParallelClassifier.open(model, optimizer, { maxBatch: batch, threads }) : null;
     return {
-      step: async () => (parallel ? await parallel.step(x, y, 0.01) : classificationStep(model, optimizer, x, y, 0.01)),
+      step: async () => (parallel ? (await parallel.step(x, y, 0.01)).loss : classificationStep(model, optimizer, x, y, 0.01)),
       params: model.paramCounts().total,
       threads: parallel?.threads ?? 1,
       dispose,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GraphModel } from '../ir/graph-model.js';
 import { createOptimizer, type OptimizerSpec, type SlotState } from '../train/optimizers/index.js';
+import type { ExtraLossFactory, WorkerExtraLoss } from '../defense/training/spec.js';
 import { ClassifierShardStep, slotsNamedAs, type ClassifierBuffers, type ClassifierLoss } from './classifier-shard-step.js';
 import { fromPortableGraph, type PortableGraph } from './portable-graph.js';
 import type { ParallelTask } from './task.js';
@@ -22,7 +23,7 @@ export interface ClassifierTaskInit {
   readonly barrier: SharedArrayBuffer;
 }
 
-/** A step's request: the batch's size and the learning rate. */
+/** A step's request: the batch's size and the learning rate (answered with a ClassifierStepResult). */
 export interface ClassifierStepCall {
   readonly count: number;
   readonly lr: number;
@@ -33,7 +34,7 @@ export interface ClassifierStepCall {
 /**
  * The worker side of ParallelClassifier: a replica of the model and of the optimizer, and
  * participant `index + 1` of each step (ClassifierShardStep), the calling thread being 0.
- * Calls: 'step' (ClassifierStepCall, answers the batch loss), 'load' (the shared weights
+ * Calls: 'step' (ClassifierStepCall, answers the batch loss and terms), 'load' (the shared weights
  * into the replica).
  */
 export async function createClassifierTask(raw: unknown, worker: { readonly index: number; readonly count: number }): Promise<ParallelTask> {
@@ -45,13 +46,14 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
   };
   const optimizer = createOptimizer(init.optimizer, init.trained.map(variable));
   if (init.slots.length > 0) optimizer.loadState(slotsNamedAs(init.slots, await optimizer.state()));
+  const extra = init.loss.extra ? await buildExtraLoss(init.loss.extra.module, init.loss.extra.init) : null;
   const participants = worker.count + 1;
   const barrier = new StepBarrier(init.barrier, participants);
   const shard = new ClassifierShardStep(model, optimizer, init.running.map(variable), init.loss, init.buffers, {
     index: worker.index + 1,
     count: participants,
     arrive: () => barrier.arrive(),
-  });
+  }, extra?.loss ?? null);
   return {
     async call(kind, payload) {
       switch (kind) {
@@ -73,8 +75,17 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
       }
     },
     dispose() {
+      extra?.dispose();
       optimizer.dispose();
       model.dispose();
     },
   };
+}
+
+/** The worker's copy of a defense's extra loss, from the factory its module exports. */
+async function buildExtraLoss(module: { readonly url: string; readonly exportName: string }, init: unknown): Promise<WorkerExtraLoss> {
+  const exports = (await import(module.url)) as Record<string, ExtraLossFactory>;
+  const factory = exports[module.exportName];
+  if (typeof factory !== 'function') throw new Error(`${module.url} exports no extra-loss factory "${module.exportName}"`);
+  return factory(init);
 }

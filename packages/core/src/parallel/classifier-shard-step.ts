@@ -1,20 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { smoothedCrossEntropy } from '../defense/training/label-smoothing.js';
+import { ownTerms, weightedSum } from '../defense/training/batch-loss.js';
 import { Sam } from '../defense/training/sam.js';
-import type { BnMode, SamSpec } from '../defense/training/spec.js';
+import type { BatchTerms, BnMode, ExtraLoss, PortableExtraLoss, SamSpec } from '../defense/training/spec.js';
 import type { GraphModel } from '../ir/graph-model.js';
+import type { Batch } from '../kernel/hook-types.js';
 import type { Optimizer, SlotState } from '../train/optimizers/index.js';
-import { crossEntropy } from '../train/train-step.js';
 import { shardsOf } from './shards.js';
 import { assignValues, floatValues } from '../util/float-values.js';
 
-/** The loss a data-parallel classifier minimises: softmax cross-entropy, optionally smoothed, BN in either mode. */
+/**
+ * The loss a data-parallel classifier minimises: softmax cross-entropy, optionally
+ * smoothed, BN in either mode, plus a defense's extra terms that every worker can build.
+ */
 export interface ClassifierLoss {
   /** Label smoothing (0: plain cross-entropy). */
   readonly labelSmoothing: number;
   readonly bn: BnMode;
   /** Sharpness-aware minimisation around the optimizer (null: plain steps). */
   readonly sam: SamSpec | null;
+  /** Extra terms (e.g. NAD's attention distillation) as the workers rebuild them (null: none). */
+  readonly extra: PortableExtraLoss | null;
+}
+
+/** A data-parallel step's batch loss and its terms (unweighted), at the weights before the step. */
+export interface ClassifierStepResult {
+  readonly loss: number;
+  readonly terms: Readonly<Record<string, number>>;
+}
+
+/** The names of a classifier loss's terms, in the order a slot holds their values. */
+export function classifierTermNames(loss: Pick<ClassifierLoss, 'extra'>): string[] {
+  return ['ce', ...(loss.extra?.terms ?? [])];
 }
 
 /** The shared memory every participant of a data-parallel classifier reads and writes. */
@@ -27,9 +43,9 @@ export interface ClassifierBuffers {
   readonly weights: SharedArrayBuffer;
 }
 
-/** Floats in one participant's slot: the gradient, the moving statistics, the loss. */
-export function classifierSlotLength(gradient: number, running: number): number {
-  return gradient + running + 1;
+/** Floats in one participant's slot: the gradient, the moving statistics, the loss, each term's value. */
+export function classifierSlotLength(gradient: number, running: number, terms: number): number {
+  return gradient + running + 1 + terms;
 }
 
 /**
@@ -60,7 +76,9 @@ export interface Participant {
  * the moving statistics become the share-weighted mean of the shards'. With SAM the ascent is
  * computed from the summed first gradient, and the second pass has slots of its own, so that
  * nobody overwrites a slot another is still summing; the calling thread awaits every worker
- * before the next step, which keeps one step's slots from the next one's writes.
+ * before the next step, which keeps one step's slots from the next one's writes. Extra
+ * terms are computed on each shard (a teacher's forward pass included) and, like the loss,
+ * reported as the share-weighted mean of the shards'.
  */
 export class ClassifierShardStep {
   private readonly sam: Sam | null;
@@ -69,6 +87,7 @@ export class ClassifierShardStep {
   private readonly summed: Float32Array;
   private readonly imageSize: number;
   private readonly params: readonly tf.Variable[];
+  private readonly termNames: readonly string[];
   private batch: SharedArrayBuffer;
 
   constructor(
@@ -79,10 +98,14 @@ export class ClassifierShardStep {
     private readonly loss: ClassifierLoss,
     private readonly buffers: ClassifierBuffers,
     private readonly me: Participant,
+    /** This thread's instance of `loss.extra` (required with it). */
+    private readonly extraLoss: ExtraLoss | null = null,
   ) {
+    if (loss.extra && !extraLoss) throw new Error('a classifier loss with extra terms needs their ExtraLoss on every participant');
     this.sam = loss.sam ? new Sam(optimizer, loss.sam) : null;
+    this.termNames = classifierTermNames(loss);
     this.gradientLength = optimizer.variables.reduce((n, v) => n + v.size, 0);
-    this.slotLength = classifierSlotLength(this.gradientLength, running.reduce((n, v) => n + v.size, 0));
+    this.slotLength = classifierSlotLength(this.gradientLength, running.reduce((n, v) => n + v.size, 0), this.termNames.length);
     this.summed = new Float32Array(this.slotLength);
     this.imageSize = model.inputShape.reduce((a, b) => a * b, 1);
     this.params = model.graph.nodes.flatMap((n) => Object.values(n.params));
@@ -94,27 +117,37 @@ export class ClassifierShardStep {
     this.batch = batch;
   }
 
-  /** One step on the first `count` images of the shared batch; returns the batch loss at the weights before it. */
-  async step(count: number, lr: number): Promise<number> {
-    this.writeShard(0, count, false);
-    await this.me.arrive();
-    this.sumSlots(0, count);
-    const loss = this.summed[this.slotLength - 1];
-    if (this.sam) await this.perturbedGradient(count);
-    this.optimizer.stepFlat(this.summed, lr);
-    let at = this.gradientLength;
-    for (const v of this.running) {
-      assignValues(v, this.summed.subarray(at, at + v.size));
-      at += v.size;
+  /** One step on the first `count` images of the shared batch; returns the batch loss and terms at the weights before it. */
+  async step(count: number, lr: number): Promise<ClassifierStepResult> {
+    const shard = this.shardBatch(count);
+    let extra: BatchTerms | null = null;
+    try {
+      extra = shard && this.extraLoss ? this.extraLoss.forBatch(shard) : null;
+      this.writeShard(0, shard, extra, false);
+      await this.me.arrive();
+      this.sumSlots(0, count);
+      const at = this.slotLength - 1 - this.termNames.length;
+      const loss = this.summed[at];
+      const terms = Object.fromEntries(this.termNames.map((name, i) => [name, this.summed[at + 1 + i]]));
+      if (this.sam) await this.perturbedGradient(count, shard, extra);
+      this.optimizer.stepFlat(this.summed, lr);
+      let offset = this.gradientLength;
+      for (const v of this.running) {
+        assignValues(v, this.summed.subarray(offset, offset + v.size));
+        offset += v.size;
+      }
+      return { loss, terms };
+    } finally {
+      extra?.dispose();
+      if (shard) tf.dispose([shard.x, shard.y]);
     }
-    return loss;
   }
 
   /**
    * SAM's second gradient, summed over the participants into `summed` in place of the first:
    * at w + e, e the ascent from the first summed gradient; w restored exactly after.
    */
-  private async perturbedGradient(count: number): Promise<void> {
+  private async perturbedGradient(count: number, shard: Batch | null, extra: BatchTerms | null): Promise<void> {
     const trained = this.optimizer.variables;
     const e = tf.tidy(() => {
       let at = 0;
@@ -133,7 +166,7 @@ export class ClassifierShardStep {
         v.assign(moved);
         moved.dispose();
       });
-      this.writeShard(1, count, true);
+      this.writeShard(1, shard, extra, true);
       await this.me.arrive();
     } finally {
       trained.forEach((v, i) => v.assign(saved[i]));
@@ -141,7 +174,7 @@ export class ClassifierShardStep {
     }
     const statistics = this.summed.slice(this.gradientLength);
     this.sumSlots(1, count);
-    // The moving statistics and the loss are the first pass's.
+    // The moving statistics, the loss and the terms are the first pass's.
     this.summed.set(statistics, this.gradientLength);
   }
 
@@ -171,22 +204,29 @@ export class ClassifierShardStep {
     return new Float32Array(this.buffers.gradients, 4 * this.slotLength * (pass * this.me.count + participant), this.slotLength);
   }
 
-  private shardLoss(x: tf.Tensor, y: tf.Tensor1D, perturbed: boolean): tf.Scalar {
-    const training = this.loss.bn === 'train';
-    const logits = this.model.predict(x, { training, updateStats: training && !perturbed });
-    return this.loss.labelSmoothing > 0 ? smoothedCrossEntropy(logits, y, this.loss.labelSmoothing) : crossEntropy(logits, y);
+  /** This participant's rows of the shared batch as tensors (null when its shard is empty). */
+  private shardBatch(count: number): Batch | null {
+    const { start, size } = shardsOf(count, this.me.count)[this.me.index];
+    if (size === 0) return null;
+    return {
+      x: tf.tensor4d(new Float32Array(this.batch, 4 * start * this.imageSize, size * this.imageSize), [size, ...this.model.inputShape] as [number, number, number, number]),
+      y: tf.tensor1d(new Float32Array(this.batch, 4 * (count * this.imageSize + start), size), 'int32'),
+    };
   }
 
-  /** This participant's gradient (and, on the first pass, moving statistics and loss) into its slot of `pass`. */
-  private writeShard(pass: number, count: number, perturbed: boolean): void {
-    const { start, size } = shardsOf(count, this.me.count)[this.me.index];
-    if (size === 0) return;
+  /** This participant's gradient (and, on the first pass, moving statistics, loss and terms) into its slot of `pass`. */
+  private writeShard(pass: number, shard: Batch | null, extra: BatchTerms | null, perturbed: boolean): void {
+    if (!shard) return;
     const slot = this.slot(pass, this.me.index);
-    const shape = this.model.inputShape;
+    const setup = { model: this.model, bn: this.loss.bn, labelSmoothing: this.loss.labelSmoothing, ...(this.extraLoss ? { extraLoss: this.extraLoss } : {}) };
     tf.tidy(() => {
-      const x = tf.tensor(new Float32Array(this.batch, 4 * start * this.imageSize, size * this.imageSize), [size, ...shape]);
-      const y = tf.tensor1d(new Float32Array(this.batch, 4 * (count * this.imageSize + start), size), 'int32');
-      const { value, grads } = tf.variableGrads(() => this.shardLoss(x, y, perturbed), [...this.optimizer.variables]);
+      let values: tf.Tensor | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const terms = ownTerms(setup, shard, extra, perturbed);
+        // Kept past the gradient's scope: read and released below.
+        if (!perturbed) values = tf.keep(tf.stack(terms.map((t) => t.value)));
+        return weightedSum(terms);
+      }, [...this.optimizer.variables]);
       let offset = 0;
       for (const v of this.optimizer.variables) {
         const g = grads[v.name];
@@ -199,7 +239,9 @@ export class ClassifierShardStep {
           slot.set(floatValues(v), offset);
           offset += v.size;
         }
-        slot[this.slotLength - 1] = floatValues(value)[0];
+        slot[offset] = floatValues(value)[0];
+        slot.set(floatValues(values!), offset + 1);
+        values!.dispose();
       }
     });
   }

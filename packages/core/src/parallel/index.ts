@@ -6,7 +6,7 @@ export * from './compiled-url.js';
 export * from './step-pool.js';
 export * from './parallel-classifier.js';
 export * from './step-barrier.js';
-export { type ClassifierLoss } from './classifier-shard-step.js';
+export { type ClassifierLoss, type ClassifierStepResult } from './classifier-shard-step.js';
 export * from './shared-images.js';
 export * from './pool-prediction.js';
 export * from './plain-tensor.js';

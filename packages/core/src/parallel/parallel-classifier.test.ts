@@ -48,7 +48,7 @@ async function train(model: GraphModel, steps: number, parallel: boolean): Promi
   const losses: number[] = [];
   try {
     const p = parallel ? await ParallelClassifier.start(pool, model, optimizer, { maxBatch: 10 }) : null;
-    for (let i = 0; i < steps; i++) losses.push(p ? await p.step(x, y, 0.05) : classificationStep(model, optimizer, x, y, 0.05));
+    for (let i = 0; i < steps; i++) losses.push(p ? (await p.step(x, y, 0.05)).loss : classificationStep(model, optimizer, x, y, 0.05));
   } finally {
     tf.dispose([x, y]);
     optimizer.dispose();

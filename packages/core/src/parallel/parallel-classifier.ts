@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '../ir/graph-model.js';
 import type { Optimizer } from '../train/optimizers/optimizer.js';
 import type { ClassifierStepCall, ClassifierTaskInit } from './classification-task.js';
-import { ClassifierShardStep, classifierSlotLength, type ClassifierBuffers, type ClassifierLoss } from './classifier-shard-step.js';
+import type { ExtraLoss } from '../defense/training/spec.js';
+import {
+  ClassifierShardStep, classifierSlotLength, classifierTermNames, type ClassifierBuffers, type ClassifierLoss, type ClassifierStepResult,
+} from './classifier-shard-step.js';
 import { compiledModuleUrl } from './compiled-url.js';
 import { toPortableGraph } from './portable-graph.js';
 import { StepBarrier, barrierBuffer } from './step-barrier.js';
@@ -16,7 +19,9 @@ export interface ParallelClassifierOptions {
   /** The largest batch expected (the shared batch grows if a larger one comes). */
   readonly maxBatch: number;
   /** Default: plain cross-entropy, BN in training mode, no SAM. */
-  readonly loss?: Partial<ClassifierLoss>;
+  readonly loss?: Partial<Omit<ClassifierLoss, 'extra'>>;
+  /** Terms added to the cross-entropy; every worker builds its own from `extraLoss.portable()`. */
+  readonly extraLoss?: ExtraLoss;
 }
 
 /**
@@ -71,7 +76,10 @@ export class ParallelClassifier {
 
   /** Sets up `pool`'s workers and this thread to train `model` with `optimizer` (from their current weights and slots). */
   static async start(pool: StepPool, model: GraphModel, optimizer: Optimizer, o: ParallelClassifierOptions): Promise<ParallelClassifier> {
-    const loss: ClassifierLoss = { labelSmoothing: o.loss?.labelSmoothing ?? 0, bn: o.loss?.bn ?? 'train', sam: o.loss?.sam ?? null };
+    if (o.extraLoss && !o.extraLoss.portable) throw new Error('a data-parallel step needs an extra loss that pool workers can build (ExtraLoss.portable)');
+    const loss: ClassifierLoss = {
+      labelSmoothing: o.loss?.labelSmoothing ?? 0, bn: o.loss?.bn ?? 'train', sam: o.loss?.sam ?? null, extra: o.extraLoss?.portable?.() ?? null,
+    };
     const keyOf = new Map<tf.Variable, string>();
     const running: tf.Variable[] = [];
     let paramLength = 0;
@@ -93,7 +101,7 @@ export class ParallelClassifier {
     const participants = pool.size + 1;
     const buffers: ClassifierBuffers = {
       batch: new SharedArrayBuffer(4 * o.maxBatch * (imageSize + 1)),
-      gradients: new SharedArrayBuffer(4 * classifierSlotLength(gradientLength, runningLength) * (loss.sam ? 2 : 1) * participants),
+      gradients: new SharedArrayBuffer(4 * classifierSlotLength(gradientLength, runningLength, classifierTermNames(loss).length) * (loss.sam ? 2 : 1) * participants),
       weights: new SharedArrayBuffer(4 * paramLength),
     };
     const init: ClassifierTaskInit = {
@@ -108,7 +116,7 @@ export class ParallelClassifier {
     };
     await pool.setup(TASK, () => init, 0);
     const barrier = new StepBarrier(init.barrier, participants);
-    const shard = new ClassifierShardStep(model, optimizer, running, loss, buffers, { index: 0, count: participants, arrive: () => barrier.arriveAsync() });
+    const shard = new ClassifierShardStep(model, optimizer, running, loss, buffers, { index: 0, count: participants, arrive: () => barrier.arriveAsync() }, o.extraLoss ?? null);
     return new ParallelClassifier(pool, shard, barrier, new Float32Array(buffers.batch), imageSize);
   }
 
@@ -118,8 +126,8 @@ export class ParallelClassifier {
     this.owned = null;
   }
 
-  /** One step on images `x` and integer labels; returns the batch loss (at the weights before the step). */
-  async step(x: tf.Tensor, labels: tf.Tensor1D, lr: number): Promise<number> {
+  /** One step on images `x` and integer labels; returns the batch loss and terms (at the weights before the step). */
+  async step(x: tf.Tensor, labels: tf.Tensor1D, lr: number): Promise<ClassifierStepResult> {
     const count = x.shape[0];
     if (count * (this.imageSize + 1) > this.batch.length) {
       this.grown = new SharedArrayBuffer(4 * count * (this.imageSize + 1));
@@ -135,7 +143,7 @@ export class ParallelClassifier {
     const workers = this.pool.call('step', (): ClassifierStepCall => ({ count, lr, ...(batch ? { batch } : {}) }));
     // A worker that fails or stops releases this thread from the barrier.
     workers.catch(() => this.barrier.fail());
-    let loss: number;
+    let loss: ClassifierStepResult;
     try {
       loss = await this.shard.step(count, lr);
     } catch (e) {

@@ -68,7 +68,7 @@ export async function fit(o: FitOptions): Promise<void> {
       const ctx: StepContext = { epoch, step, lr: o.schedule((epoch * o.stepsPerEpoch + step) / total) };
       let loss: number;
       try {
-        loss = o.parallel ? await o.parallel.step(batch.x, batch.y, ctx.lr) : trainStep(o.optimizer, () => o.loss(batch, ctx), ctx.lr);
+        loss = o.parallel ? (await o.parallel.step(batch.x, batch.y, ctx.lr)).loss : trainStep(o.optimizer, () => o.loss(batch, ctx), ctx.lr);
       } finally {
         tf.dispose([batch.x, batch.y]);
       }

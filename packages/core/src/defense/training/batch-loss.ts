@@ -7,24 +7,28 @@ import type { DefenseRunHooks } from '../defense-run.js';
 import { smoothedCrossEntropy } from './label-smoothing.js';
 import type { BatchTerms, BnMode, ExtraLoss } from './spec.js';
 
-/** What the loss of a batch needs besides the batch. */
-export interface BatchLossSetup {
+/** What a defense's own loss terms need besides the batch. */
+export interface OwnLossSetup {
   readonly model: GraphModel;
-  readonly hooks: DefenseRunHooks;
-  /** The loss stage other plugins see, `defense:<name>`. */
-  readonly stage: string;
   readonly bn: BnMode;
   readonly labelSmoothing: number;
   readonly extraLoss?: ExtraLoss;
 }
 
+/** What the loss of a batch needs besides the batch. */
+export interface BatchLossSetup extends OwnLossSetup {
+  readonly hooks: DefenseRunHooks;
+  /** The loss stage other plugins see, `defense:<name>`. */
+  readonly stage: string;
+}
+
 /**
- * The named loss terms of a batch: cross-entropy ('ce'), the defense's extra terms read
- * from the same forward pass, then whatever the run's `loss.terms` hook adds. Runs under
- * gradient recording. The second SAM pass (`perturbed`) leaves BN's moving statistics
- * alone, as BackdoorBench's SAM does (momentum 0 on that pass).
+ * The defense's own loss terms of a batch: cross-entropy ('ce'), then the extra terms read
+ * from the same forward pass. Runs under gradient recording. The second SAM pass
+ * (`perturbed`) leaves BN's moving statistics alone, as BackdoorBench's SAM does (momentum
+ * 0 on that pass).
  */
-export function batchTerms(s: BatchLossSetup, batch: Batch, extra: BatchTerms | null, perturbed: boolean): LossTerm[] {
+export function ownTerms(s: OwnLossSetup, batch: Batch, extra: BatchTerms | null, perturbed: boolean): LossTerm[] {
   const wanted = new Set(s.extraLoss?.nodes ?? []);
   const features = new Map<string, tf.Tensor>();
   const tap: NodeTap = (node, _inputs, output) => {
@@ -33,8 +37,12 @@ export function batchTerms(s: BatchLossSetup, batch: Batch, extra: BatchTerms | 
   const training = s.bn === 'train';
   const logits = s.model.predict(batch.x, { training, updateStats: training && !perturbed, ...(wanted.size > 0 ? { tap } : {}) });
   const ce = s.labelSmoothing > 0 ? smoothedCrossEntropy(logits, batch.y, s.labelSmoothing) : crossEntropy(logits, batch.y);
-  const own: LossTerm[] = [{ name: 'ce', value: ce, weight: 1 }, ...(extra ? extra.terms(features) : [])];
-  return s.hooks.loss.terms.call(own, { stage: s.stage, model: s.model });
+  return [{ name: 'ce', value: ce, weight: 1 }, ...(extra ? extra.terms(features) : [])];
+}
+
+/** The named loss terms of a batch: the defense's own (ownTerms), then whatever the run's `loss.terms` hook adds. */
+export function batchTerms(s: BatchLossSetup, batch: Batch, extra: BatchTerms | null, perturbed: boolean): LossTerm[] {
+  return s.hooks.loss.terms.call(ownTerms(s, batch, extra, perturbed), { stage: s.stage, model: s.model });
 }
 
 /** The scalar the step minimises: the sum of weight x value over the terms. */

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../data/image-set.js';
 import type { GraphModel } from '../../ir/graph-model.js';
 import type { Batch, LossTerm } from '../../kernel/hook-types.js';
+import type { TaskModule } from '../../parallel/task.js';
 import type { AugmentSpec } from '../../train/augment.js';
 import type { OptimizerSpec, SlotState } from '../../train/optimizers/index.js';
 import type { ScheduleSpec } from '../../train/schedules.js';
@@ -41,7 +42,31 @@ export interface ExtraLoss {
   readonly nodes: readonly string[];
   /** Called once per batch before the step, outside gradient recording. */
   forBatch(batch: Batch): BatchTerms;
+  /**
+   * How a pool worker builds the same loss on its own engine, so that the phase can run
+   * data-parallel under --threads; without it the phase runs on the calling thread.
+   */
+  readonly portable?: () => PortableExtraLoss;
 }
+
+/**
+ * An ExtraLoss as a worker thread receives it: a compiled module exporting an
+ * `ExtraLossFactory`, the structured-clonable data it builds the loss from (a teacher as
+ * a PortableGraph, say), and the names of the terms the loss returns, in order.
+ */
+export interface PortableExtraLoss {
+  readonly module: TaskModule;
+  readonly init: unknown;
+  readonly terms: readonly string[];
+}
+
+/** A worker's copy of an ExtraLoss and what releases it (e.g. the teacher it built). */
+export interface WorkerExtraLoss {
+  readonly loss: ExtraLoss;
+  dispose(): void;
+}
+
+export type ExtraLossFactory = (init: unknown) => WorkerExtraLoss | Promise<WorkerExtraLoss>;
 
 /** Where a training defense stopped: read from `ctx.checkpoint` by `loadTrainingResume`. */
 export interface TrainingResume {

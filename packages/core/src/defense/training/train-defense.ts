@@ -7,10 +7,9 @@ import { createOptimizer } from '../../train/optimizers/index.js';
 import { lrSchedule } from '../../train/schedules.js';
 import { variableKeys } from '../../train/train-classifier.js';
 import { refuseUnfitTraining, trainingFits, trainingPlan } from '../../runtime/memory/training-plan.js';
-import type { ClassifierLoss } from '../../parallel/classifier-shard-step.js';
 import { ParallelClassifier } from '../../parallel/parallel-classifier.js';
 import { resolveBatchSize } from './batch-size.js';
-import { batchStep, type BatchStepResult } from './batch-step.js';
+import { batchStep } from './batch-step.js';
 import { EpochMeans } from './epoch-means.js';
 import { Sam } from './sam.js';
 import type { DefenseTrainingReport, DefenseTrainingSpec, TrainingDefenseContext, TrainingEpochReport } from './spec.js';
@@ -43,13 +42,12 @@ function fittingBatchSize(ctx: TrainingDefenseContext, model: GraphModel, spec: 
 }
 
 /**
- * The phase's loss as a pool worker computes it, or null when only this thread can: the
- * defense's extra terms and the run's `loss.terms` taps are closures over this thread's
- * tensors.
+ * Whether the phase's loss can run on pool workers: the run's `loss.terms` taps are
+ * closures over this thread's tensors, and so is an extra loss that does not say how a
+ * worker builds it (ExtraLoss.portable).
  */
-function poolLoss(ctx: TrainingDefenseContext, spec: DefenseTrainingSpec): ClassifierLoss | null {
-  if (spec.extraLoss || ctx.hooks.loss.terms.taps.length > 0) return null;
-  return { labelSmoothing: spec.labelSmoothing ?? 0, bn: spec.bn ?? 'train', sam: spec.sam ?? null };
+function poolCanTrain(ctx: TrainingDefenseContext, spec: DefenseTrainingSpec): boolean {
+  return ctx.hooks.loss.terms.taps.length === 0 && (!spec.extraLoss || spec.extraLoss.portable !== undefined);
 }
 
 /**
@@ -61,9 +59,9 @@ function poolLoss(ctx: TrainingDefenseContext, spec: DefenseTrainingSpec): Class
  * (`done` counts epochs over all phases, state `{ phase, epoch }`, the optimizer's slots),
  * so that a resumed phase continues with the same weights, slots and batches.
  *
- * With runThreads() above 1 (--threads) and a loss without extra terms, the steps run
- * data-parallel on that many threads (ParallelClassifier; SAM's ascent from the summed
- * gradient), this thread taking a share: the batches still pass the waterfall here, once
+ * With runThreads() above 1 (--threads), no `loss.terms` tap and extra terms that a worker
+ * can build (ExtraLoss.portable), the steps run data-parallel on that many threads
+ * (ParallelClassifier; SAM's ascent from the summed gradient), this thread taking a share: the batches still pass the waterfall here, once
  * each, `model` holds the weights of the last step, and `afterStep`'s change to the model
  * goes to the workers' replicas.
  */
@@ -86,11 +84,15 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
   const optimizer = createOptimizer(spec.optimizer, variables, keys);
   const sam = spec.sam ? new Sam(optimizer, spec.sam) : null;
   const reports: TrainingEpochReport[] = [];
-  const loss = poolLoss(ctx, spec);
   let parallel: ParallelClassifier | null = null;
   try {
     if (resume) optimizer.loadState(resume.slots);
-    if (loss && total > 0) parallel = await ParallelClassifier.open(model, optimizer, { maxBatch: batchSize, loss });
+    if (poolCanTrain(ctx, spec) && total > 0) {
+      parallel = await ParallelClassifier.open(model, optimizer, {
+        maxBatch: batchSize, loss: { labelSmoothing: spec.labelSmoothing ?? 0, bn: spec.bn ?? 'train', sam: spec.sam ?? null },
+        ...(spec.extraLoss ? { extraLoss: spec.extraLoss } : {}),
+      });
+    }
     for (let epoch = resume?.epoch ?? 0; epoch < spec.epochs; epoch++) {
       ctx.progress.stage(`${spec.phase} epoch ${epoch + 1}/${spec.epochs}`, steps);
       const means = new EpochMeans();
@@ -100,7 +102,7 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
         try {
           batch = await ctx.hooks.data.batch.promise(raw, { consumer, model, epoch, step, preset: ctx.preset, options: ctx.options });
           const lr = schedule((epoch * steps + step) / total);
-          const result = parallel ? await poolStep(parallel, batch, lr) : batchStep(setup, optimizer, sam, batch, lr);
+          const result = parallel ? await parallel.step(batch.x, batch.y, lr) : batchStep(setup, optimizer, sam, batch, lr);
           spec.afterStep?.(model);
           if (spec.afterStep && parallel) await parallel.pushModel();
           means.add(result.loss, result.terms);
@@ -126,10 +128,4 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
     optimizer.dispose();
   }
   return { batchSize, stepsPerEpoch: steps, epochs: reports };
-}
-
-/** A step on the pool, reported as batchStep reports it: the loss is the cross-entropy term. */
-async function poolStep(parallel: ParallelClassifier, batch: Batch, lr: number): Promise<BatchStepResult> {
-  const loss = await parallel.step(batch.x, batch.y, lr);
-  return { loss, terms: { ce: loss } };
 }
