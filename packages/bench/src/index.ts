@@ -9,7 +9,7 @@ import { torchAvailable, torchStepTime } from './torch-step.js';
 /**
  * `pnpm bench`: speed figures measured in one run, printed with their ratios.
  * Options: --batch N (32), --threads N (every core: the "all cores" figures), --wasm-steps N
- * (20, medians), --wasm-warmup N (40 untimed steps first in each timing process), --cpu-steps N (1; 0 skips the cpu backend), --torch-steps N (20; 0 skips
+ * (20, medians), --wasm-warmup N (100 untimed steps first in each timing process: a two-thread step settles after 30-60), --cpu-steps N (1; 0 skips the cpu backend), --torch-steps N (20; 0 skips
  * PyTorch, which runs only where python3 imports torch), --purify <cases> (purifications
  * timed on the pqbackdoor-w4 fixture under academic-w4a4, each on one thread and on all:
  * comma-separated `defense[+augmentation...][@preset]`, `fast` and `paper` meaning LAC + PDA;
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '32' },
       threads: { type: 'string', default: String(availableParallelism()) },
       'wasm-steps': { type: 'string', default: '20' },
-      'wasm-warmup': { type: 'string', default: '40' },
+      'wasm-warmup': { type: 'string', default: '100' },
       'cpu-steps': { type: 'string', default: '1' },
       'torch-steps': { type: 'string', default: '20' },
       purify: { type: 'string', default: 'fast,ft,ft-sam,nad' },
