@@ -8,6 +8,7 @@ import { loadModel, saveModel } from '../io/model-io.js';
 import type { Batch } from '../kernel/hook-types.js';
 import type { AugmentSpec } from '../train/augment.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from '../train/checkpoint.js';
+import { epochBatches, stepsPerEpoch, type ComposeBatch, type EpochBatchOptions } from '../train/epoch-batches.js';
 import { DEFAULT_CHECKPOINT_SECONDS, fit, type StepContext } from '../train/fit.js';
 import { createOptimizer, type OptimizerSpec, type SlotState } from '../train/optimizers/index.js';
 import { lrSchedule, type ScheduleSpec } from '../train/schedules.js';
@@ -15,7 +16,6 @@ import { variableKeys } from '../train/train-classifier.js';
 import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.js';
 import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
 import { ParallelClassifier } from '../parallel/parallel-classifier.js';
-import { attackBatches, type ComposeBatch } from './attack-batches.js';
 
 /** One training phase of an attack (PQBackdoor has two, the others one). */
 export interface AttackPhase {
@@ -102,8 +102,11 @@ export class AttackTrainer {
     const save = (state: Pick<CheckpointState, 'epoch' | 'phase' | 'step' | 'lossSum'>): Promise<void> =>
       saveCheckpoint(this.dir, this.model, optimizer, { ...state, completedPhases: this.completed, settings: this.settings, history: [] }, this.sidecar);
     const data = phase.data ?? this.train;
-    const steps = Math.floor(data.count / phase.batchSize);
-    const batchOptions = { batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization, augment: phase.augment, compose: phase.compose };
+    const batchOptions: EpochBatchOptions = {
+      batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization,
+      ...(phase.augment ? { augment: phase.augment } : {}), ...(phase.compose ? { compose: phase.compose } : {}),
+    };
+    const steps = stepsPerEpoch(data.count, batchOptions);
     let parallel: ParallelClassifier | null = null;
     try {
       if (phase.crossEntropyLoss) parallel = await ParallelClassifier.open(this.model, optimizer, { maxBatch: phase.batchSize });
@@ -116,7 +119,7 @@ export class AttackTrainer {
         optimizer,
         parallel,
         schedule: lrSchedule(phase.schedule),
-        batches: (epoch, fromStep) => attackBatches(data, epoch, batchOptions, fromStep),
+        batches: (epoch, fromStep) => epochBatches(data, epoch, batchOptions, fromStep),
         loss: phase.loss,
         afterStep: phase.afterStep,
         onStep: (ctx, loss) => this.progress.onStep?.(phase, ctx, steps, loss),

@@ -1,5 +1,4 @@
 export * from './attack-plugin.js';
-export * from './attack-batches.js';
 export * from './attack-trainer.js';
 export * from './training-quantizers.js';
 export * from './attack-module.js';
