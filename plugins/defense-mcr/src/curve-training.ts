@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  QcbError, createOptimizer, crossEntropy, epochBatches, lrSchedule, mulberry32, resolveBatchSize, stepsPerEpoch, variableKeys, weightedSum,
+  ParallelClassifier, QcbError, createOptimizer, crossEntropy, epochBatches, lrSchedule, mulberry32, resolveBatchSize, stepsPerEpoch, variableKeys, weightedSum,
   type Batch, type DefenseContext, type EpochBatchOptions, type GraphModel, type ImageSet, type Optimizer, type OptimizerSpec,
   type ScheduleSpec, type TrainingResume,
 } from '@qcb/core';
-import type { BezierCurve } from './bezier.js';
+import { bezierWeights, type BezierCurve } from './bezier.js';
 
 export const CURVE_PHASE = 'curve';
 
@@ -49,6 +49,27 @@ function curveStep(ctx: DefenseContext, curve: BezierCurve, work: GraphModel, op
 }
 
 /**
+ * The same update with the batch's gradient computed on the pool: `work` holds phi(t), whose
+ * weights and BN statistics go to the workers first; the gradient with respect to phi(t),
+ * summed over the threads, times dphi/dtheta_mid = 2t(1 - t), updates the middle bend.
+ */
+async function curveStepOnPool(parallel: ParallelClassifier, optimizer: Optimizer, batch: Batch, t: number, lr: number): Promise<number> {
+  await parallel.pushModel();
+  const { loss, gradient } = await parallel.gradient(batch.x, batch.y);
+  const along = bezierWeights(t)[1];
+  tf.tidy(() => {
+    let at = 0;
+    const grads = optimizer.variables.map((v) => {
+      const g = tf.mul(tf.tensor(gradient.subarray(at, at + v.size), v.shape), along);
+      at += v.size;
+      return g;
+    });
+    optimizer.step(grads, lr);
+  });
+  return loss;
+}
+
+/**
  * Trains the middle bend of `curve` on the defender's share (Zhao et al. 2020, the curve
  * of Garipov et al.): each batch draws t ~ U(0, 1) and minimises the cross-entropy of the
  * model with weights phi(t); only the middle bend's variables move (SGD, its own weight
@@ -56,6 +77,8 @@ function curveStep(ctx: DefenseContext, curve: BezierCurve, work: GraphModel, op
  * the batch: it is the model the run's `data.batch` hook sees (consumer `defense:mcr`, so
  * PDA composes) and whose BN moving statistics follow the curve. A checkpoint at every
  * epoch end holds the middle bend with those statistics (state `{ phase: 'curve', epoch }`).
+ * With --threads above 1 and no `loss.terms` tap, each batch's gradient is computed
+ * data-parallel (each thread normalising its shard with the shard's BN statistics).
  * Returns the mean loss of each epoch run.
  */
 export async function trainCurve(ctx: DefenseContext, curve: BezierCurve, work: GraphModel, spec: CurveTrainingSpec): Promise<number[]> {
@@ -73,8 +96,15 @@ export async function trainCurve(ctx: DefenseContext, curve: BezierCurve, work: 
   const { variables, keys } = variableKeys(curve.mid);
   const optimizer = createOptimizer(spec.optimizer, variables, keys);
   const losses: number[] = [];
+  let parallel: ParallelClassifier | null = null;
   try {
     if (resume) optimizer.loadState(resume.slots);
+    if (ctx.hooks.loss.terms.taps.length === 0 && spec.epochs > (resume?.epoch ?? 0)) {
+      // The gradient comes back in the order of work's trainable parameters: the middle bend's.
+      const onWork = variableKeys(work);
+      if (onWork.keys.join() !== keys.join()) throw new QcbError('E_USAGE', 'mcr: the working model\'s parameters differ from the curve\'s');
+      parallel = await ParallelClassifier.openGradients(work, onWork.variables, { maxBatch: batchSize });
+    }
     for (let epoch = resume?.epoch ?? 0; epoch < spec.epochs; epoch++) {
       ctx.progress.stage(`${CURVE_PHASE} epoch ${epoch + 1}/${spec.epochs}`, steps);
       let sum = 0;
@@ -85,7 +115,8 @@ export async function trainCurve(ctx: DefenseContext, curve: BezierCurve, work: 
           const t = curveT(ctx.seed, epoch, step);
           curve.assign(work, t);
           batch = await ctx.hooks.data.batch.promise(raw, { consumer: 'defense:mcr', model: work, epoch, step, preset: ctx.preset, options: ctx.options });
-          const loss = curveStep(ctx, curve, work, optimizer, batch, t, schedule((epoch * steps + step) / (spec.epochs * steps)));
+          const lr = schedule((epoch * steps + step) / (spec.epochs * steps));
+          const loss = parallel ? await curveStepOnPool(parallel, optimizer, batch, t, lr) : curveStep(ctx, curve, work, optimizer, batch, t, lr);
           sum += loss;
           ctx.progress.step(step + 1, `t ${t.toFixed(2)} loss ${loss.toPrecision(4)}`);
         } finally {
@@ -100,6 +131,7 @@ export async function trainCurve(ctx: DefenseContext, curve: BezierCurve, work: 
       await ctx.checkpoint.save((spec.epochOffset ?? 0) + epoch + 1, curve.mid, { state: { phase: CURVE_PHASE, epoch: epoch + 1 }, slots: await optimizer.state() });
     }
   } finally {
+    await parallel?.close();
     optimizer.dispose();
   }
   return losses;

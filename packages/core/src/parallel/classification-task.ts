@@ -14,7 +14,8 @@ export interface ClassifierTaskInit {
   readonly trained: readonly string[];
   /** `node/param` of the BN moving statistics a step updates (none when BN is in eval mode). */
   readonly running: readonly string[];
-  readonly optimizer: OptimizerSpec;
+  /** null: the workers compute gradients only ('gradient' calls). */
+  readonly optimizer: OptimizerSpec | null;
   /** The optimizer's slots to start from, in its `state()` order (empty: fresh). */
   readonly slots: readonly SlotState[];
   readonly loss: ClassifierLoss;
@@ -34,8 +35,9 @@ export interface ClassifierStepCall {
 /**
  * The worker side of ParallelClassifier: a replica of the model and of the optimizer, and
  * participant `index + 1` of each step (ClassifierShardStep), the calling thread being 0.
- * Calls: 'step' (ClassifierStepCall, answers the batch loss and terms), 'load' (the shared weights
- * into the replica).
+ * Calls: 'step' (ClassifierStepCall, answers the batch loss and terms), 'gradient' (the
+ * same without the update: the calling thread reads the summed gradient), 'load' (the shared
+ * weights into the replica).
  */
 export async function createClassifierTask(raw: unknown, worker: { readonly index: number; readonly count: number }): Promise<ParallelTask> {
   const init = raw as ClassifierTaskInit;
@@ -44,12 +46,13 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
     const cut = key.lastIndexOf('/');
     return model.node(key.slice(0, cut)).params[key.slice(cut + 1)];
   };
-  const optimizer = createOptimizer(init.optimizer, init.trained.map(variable));
-  if (init.slots.length > 0) optimizer.loadState(slotsNamedAs(init.slots, await optimizer.state()));
+  const trained = init.trained.map(variable);
+  const optimizer = init.optimizer ? createOptimizer(init.optimizer, trained) : null;
+  if (optimizer && init.slots.length > 0) optimizer.loadState(slotsNamedAs(init.slots, await optimizer.state()));
   const extra = init.loss.extra ? await buildExtraLoss(init.loss.extra.module, init.loss.extra.init) : null;
   const participants = worker.count + 1;
   const barrier = new StepBarrier(init.barrier, participants);
-  const shard = new ClassifierShardStep(model, optimizer, init.running.map(variable), init.loss, init.buffers, {
+  const shard = new ClassifierShardStep(model, trained, optimizer, init.running.map(variable), init.loss, init.buffers, {
     index: worker.index + 1,
     count: participants,
     arrive: () => barrier.arrive(),
@@ -67,6 +70,16 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
             throw e;
           }
         }
+        case 'gradient': {
+          const { count, batch } = payload as ClassifierStepCall;
+          if (batch) shard.useBatch(batch);
+          try {
+            return await shard.gradientOf(count);
+          } catch (e) {
+            barrier.fail();
+            throw e;
+          }
+        }
         case 'load':
           shard.loadWeights();
           return null;
@@ -76,7 +89,7 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
     },
     dispose() {
       extra?.dispose();
-      optimizer.dispose();
+      optimizer?.dispose();
       model.dispose();
     },
   };

@@ -92,7 +92,10 @@ export class ClassifierShardStep {
 
   constructor(
     private readonly model: GraphModel,
-    private readonly optimizer: Optimizer,
+    /** The variables the gradient is taken of, in slot order. */
+    private readonly trained: readonly tf.Variable[],
+    /** Updates `trained` after each step; null for a participant that only computes gradients. */
+    private readonly optimizer: Optimizer | null,
     /** The BN moving statistics a step updates (none when BN is in eval mode). */
     private readonly running: readonly tf.Variable[],
     private readonly loss: ClassifierLoss,
@@ -102,9 +105,10 @@ export class ClassifierShardStep {
     private readonly extraLoss: ExtraLoss | null = null,
   ) {
     if (loss.extra && !extraLoss) throw new Error('a classifier loss with extra terms needs their ExtraLoss on every participant');
-    this.sam = loss.sam ? new Sam(optimizer, loss.sam) : null;
+    if (loss.sam && !optimizer) throw new Error('SAM needs the optimizer on every participant');
+    this.sam = loss.sam && optimizer ? new Sam(optimizer, loss.sam) : null;
     this.termNames = classifierTermNames(loss);
-    this.gradientLength = optimizer.variables.reduce((n, v) => n + v.size, 0);
+    this.gradientLength = trained.reduce((n, v) => n + v.size, 0);
     this.slotLength = classifierSlotLength(this.gradientLength, running.reduce((n, v) => n + v.size, 0), this.termNames.length);
     this.summed = new Float32Array(this.slotLength);
     this.imageSize = model.inputShape.reduce((a, b) => a * b, 1);
@@ -119,6 +123,31 @@ export class ClassifierShardStep {
 
   /** One step on the first `count` images of the shared batch; returns the batch loss and terms at the weights before it. */
   async step(count: number, lr: number): Promise<ClassifierStepResult> {
+    if (!this.optimizer) throw new Error('this participant computes gradients only');
+    const optimizer = this.optimizer;
+    return this.summedPass(count, async (shard, extra) => {
+      if (this.sam) await this.perturbedGradient(count, shard, extra);
+      optimizer.stepFlat(this.summed, lr);
+    });
+  }
+
+  /**
+   * The gradient of the first `count` images of the shared batch, summed over the
+   * participants into `gradient()`, the moving statistics set as a step sets them; nothing
+   * is updated. Returns the batch loss and terms.
+   */
+  gradientOf(count: number): Promise<ClassifierStepResult> {
+    if (this.sam) throw new Error('a SAM step has no single gradient');
+    return this.summedPass(count, () => undefined);
+  }
+
+  /** The summed gradient of the last pass, in the order of the trained variables (a view, overwritten by the next). */
+  gradient(): Float32Array {
+    return this.summed.subarray(0, this.gradientLength);
+  }
+
+  /** Every participant's shard gradient summed, `update` run, the moving statistics set; the first pass's loss and terms. */
+  private async summedPass(count: number, update: (shard: Batch | null, extra: BatchTerms | null) => void | Promise<void>): Promise<ClassifierStepResult> {
     const shard = this.shardBatch(count);
     let extra: BatchTerms | null = null;
     try {
@@ -129,8 +158,7 @@ export class ClassifierShardStep {
       const at = this.slotLength - 1 - this.termNames.length;
       const loss = this.summed[at];
       const terms = Object.fromEntries(this.termNames.map((name, i) => [name, this.summed[at + 1 + i]]));
-      if (this.sam) await this.perturbedGradient(count, shard, extra);
-      this.optimizer.stepFlat(this.summed, lr);
+      await update(shard, extra);
       let offset = this.gradientLength;
       for (const v of this.running) {
         assignValues(v, this.summed.subarray(offset, offset + v.size));
@@ -148,7 +176,7 @@ export class ClassifierShardStep {
    * at w + e, e the ascent from the first summed gradient; w restored exactly after.
    */
   private async perturbedGradient(count: number, shard: Batch | null, extra: BatchTerms | null): Promise<void> {
-    const trained = this.optimizer.variables;
+    const trained = this.trained;
     const e = tf.tidy(() => {
       let at = 0;
       const first = trained.map((v) => {
@@ -226,9 +254,9 @@ export class ClassifierShardStep {
         // Kept past the gradient's scope: read and released below.
         if (!perturbed) values = tf.keep(tf.stack(terms.map((t) => t.value)));
         return weightedSum(terms);
-      }, [...this.optimizer.variables]);
+      }, [...this.trained]);
       let offset = 0;
-      for (const v of this.optimizer.variables) {
+      for (const v of this.trained) {
         const g = grads[v.name];
         if (g) slot.set(floatValues(g), offset);
         else slot.fill(0, offset, offset + v.size);

@@ -5,6 +5,7 @@ import { GraphModel } from '../ir/graph-model.js';
 import { tinyResidualModel } from '../ir/testing/tiny-residual.js';
 import { initBackend } from '../runtime/backend.js';
 import { classificationStep } from '../train/classification-step.js';
+import { crossEntropy } from '../train/train-step.js';
 import { Sgd } from '../train/optimizers/sgd.js';
 import { variableKeys } from '../train/train-classifier.js';
 import { ParallelClassifier } from './parallel-classifier.js';
@@ -68,6 +69,40 @@ describe('ParallelClassifier', () => {
     a.forEach((w, i) => w.forEach((v, j) => expect(Math.abs(v - b[i][j])).toBeLessThan(1e-5)));
     single.dispose();
     parallel.dispose();
+  });
+
+  it('sums the shards\' gradients for the caller to apply: the one-thread gradient on a model without BatchNorm, nothing updated', async () => {
+    const model = noBatchNormModel();
+    const trained = variableKeys(model).variables;
+    const { x, y } = batch(10, model.inputShape, 9);
+    const before = weightsOf(model).map((w) => Array.from(w));
+    const single = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => crossEntropy(model.predict(x), y), trained);
+      return { loss: value.dataSync()[0], grads: trained.map((v) => Array.from(grads[v.name].dataSync())) };
+    });
+    const parallel = await ParallelClassifier.openGradients(model, trained, { maxBatch: 10, threads: 3 });
+    if (!parallel) throw new Error('no pool');
+    try {
+      const tensors = tf.memory().numTensors;
+      for (let round = 0; round < 2; round++) {
+        const r = await parallel.gradient(x, y);
+        expect(r.loss).toBeCloseTo(single.loss, 5);
+        expect(r.terms).toEqual({ ce: r.loss });
+        let at = 0;
+        trained.forEach((v, i) => {
+          const got = r.gradient.subarray(at, at + v.size);
+          single.grads[i].forEach((g, j) => expect(Math.abs(got[j] - g)).toBeLessThan(1e-5));
+          at += v.size;
+        });
+        expect(at).toBe(r.gradient.length);
+      }
+      expect(weightsOf(model).map((w) => Array.from(w))).toEqual(before);
+      expect(tf.memory().numTensors).toBe(tensors);
+    } finally {
+      await parallel.close();
+      tf.dispose([x, y]);
+      model.dispose();
+    }
   });
 
   it('is reproducible: the same seed and thread count give the same weights and losses, BN in training mode', async () => {

@@ -34,7 +34,9 @@ export interface ParallelClassifierOptions {
  * the batch. BN in training mode normalises with each shard's statistics (ghost batch norm,
  * as data-parallel PyTorch does without SyncBatchNorm): synchronising them would cost a
  * barrier per BN layer forward and backward. A change made to the model on this thread
- * (e.g. a pruning mask) reaches the workers with `pushModel()`.
+ * (e.g. a pruning mask) reaches the workers with `pushModel()`. Opened with
+ * `openGradients`, nobody updates: the summed gradient comes back to this thread, for a
+ * trainer whose update is not a plain step of the model's own parameters (MCR's curve).
  */
 export class ParallelClassifier {
   /** Set when the batch buffer was replaced by a larger one: sent with the next step. */
@@ -61,11 +63,30 @@ export class ParallelClassifier {
    * runs no pool (StepPool.start), where the caller steps on its own.
    */
   static async open(model: GraphModel, optimizer: Optimizer, o: ParallelClassifierOptions & { readonly threads?: number }): Promise<ParallelClassifier | null> {
-    const threads = o.threads ?? runThreads();
-    const pool = threads > 1 ? await StepPool.start(threads - 1, { minimum: 1 }) : null;
+    return ParallelClassifier.owning(o.threads, (pool) => ParallelClassifier.start(pool, model, optimizer, o));
+  }
+
+  /**
+   * As `open`, for `gradient()` alone: the summed gradient of `trained` (parameters of
+   * `model`) comes back to this thread, which updates whatever it trains (e.g. a curve's
+   * middle bend) and sends the model's new weights with `pushModel()` before the next call.
+   */
+  static async openGradients(model: GraphModel, trained: readonly tf.Variable[], o: ParallelClassifierOptions & { readonly threads?: number }): Promise<ParallelClassifier | null> {
+    return ParallelClassifier.owning(o.threads, (pool) => ParallelClassifier.setUp(pool, model, trained, null, o));
+  }
+
+  /** Sets up `pool`'s workers and this thread to train `model` with `optimizer` (from their current weights and slots). */
+  static start(pool: StepPool, model: GraphModel, optimizer: Optimizer, o: ParallelClassifierOptions): Promise<ParallelClassifier> {
+    return ParallelClassifier.setUp(pool, model, optimizer.variables, optimizer, o);
+  }
+
+  /** A classifier on a pool of `threads - 1` workers that it closes with itself; null on one thread or without a pool. */
+  private static async owning(threads: number | undefined, setUp: (pool: StepPool) => Promise<ParallelClassifier>): Promise<ParallelClassifier | null> {
+    const n = threads ?? runThreads();
+    const pool = n > 1 ? await StepPool.start(n - 1, { minimum: 1 }) : null;
     if (!pool) return null;
     try {
-      const classifier = await ParallelClassifier.start(pool, model, optimizer, o);
+      const classifier = await setUp(pool);
       classifier.owned = pool;
       return classifier;
     } catch (e) {
@@ -74,8 +95,7 @@ export class ParallelClassifier {
     }
   }
 
-  /** Sets up `pool`'s workers and this thread to train `model` with `optimizer` (from their current weights and slots). */
-  static async start(pool: StepPool, model: GraphModel, optimizer: Optimizer, o: ParallelClassifierOptions): Promise<ParallelClassifier> {
+  private static async setUp(pool: StepPool, model: GraphModel, trainedVariables: readonly tf.Variable[], optimizer: Optimizer | null, o: ParallelClassifierOptions): Promise<ParallelClassifier> {
     if (o.extraLoss && !o.extraLoss.portable) throw new Error('a data-parallel step needs an extra loss that pool workers can build (ExtraLoss.portable)');
     const loss: ClassifierLoss = {
       labelSmoothing: o.loss?.labelSmoothing ?? 0, bn: o.loss?.bn ?? 'train', sam: o.loss?.sam ?? null, extra: o.extraLoss?.portable?.() ?? null,
@@ -90,12 +110,12 @@ export class ParallelClassifier {
         if (loss.bn === 'train' && node.op === 'batchNorm' && node.frozen.includes(param)) running.push(v);
       }
     }
-    const trained = optimizer.variables.map((v) => {
+    const trained = trainedVariables.map((v) => {
       const key = keyOf.get(v);
-      if (!key) throw new Error('the optimizer trains a variable that is not a parameter of the model');
+      if (!key) throw new Error('the classifier trains a variable that is not a parameter of the model');
       return key;
     });
-    const gradientLength = optimizer.variables.reduce((n, v) => n + v.size, 0);
+    const gradientLength = trainedVariables.reduce((n, v) => n + v.size, 0);
     const runningLength = running.reduce((n, v) => n + v.size, 0);
     const imageSize = model.inputShape.reduce((a, b) => a * b, 1);
     const participants = pool.size + 1;
@@ -108,15 +128,15 @@ export class ParallelClassifier {
       graph: toPortableGraph(model.graph),
       trained,
       running: running.map((v) => keyOf.get(v)!),
-      optimizer: optimizer.spec,
-      slots: await optimizer.state(),
+      optimizer: optimizer?.spec ?? null,
+      slots: optimizer ? await optimizer.state() : [],
       loss,
       buffers,
       barrier: barrierBuffer(),
     };
     await pool.setup(TASK, () => init, 0);
     const barrier = new StepBarrier(init.barrier, participants);
-    const shard = new ClassifierShardStep(model, optimizer, running, loss, buffers, { index: 0, count: participants, arrive: () => barrier.arriveAsync() }, o.extraLoss ?? null);
+    const shard = new ClassifierShardStep(model, trainedVariables, optimizer, running, loss, buffers, { index: 0, count: participants, arrive: () => barrier.arriveAsync() }, o.extraLoss ?? null);
     return new ParallelClassifier(pool, shard, barrier, new Float32Array(buffers.batch), imageSize);
   }
 
@@ -127,7 +147,23 @@ export class ParallelClassifier {
   }
 
   /** One step on images `x` and integer labels; returns the batch loss and terms (at the weights before the step). */
-  async step(x: tf.Tensor, labels: tf.Tensor1D, lr: number): Promise<ClassifierStepResult> {
+  step(x: tf.Tensor, labels: tf.Tensor1D, lr: number): Promise<ClassifierStepResult> {
+    return this.pass(x, labels, 'step', lr, () => this.shard.step(x.shape[0], lr));
+  }
+
+  /**
+   * The gradient of the batch loss with respect to the trained variables at the workers'
+   * weights (this thread's model after the last `pushModel()`), summed over the threads; the
+   * model's BN moving statistics are set as a step sets them. `gradient` is a view, valid
+   * until the next call.
+   */
+  async gradient(x: tf.Tensor, labels: tf.Tensor1D): Promise<ClassifierStepResult & { readonly gradient: Float32Array }> {
+    const result = await this.pass(x, labels, 'gradient', 0, () => this.shard.gradientOf(x.shape[0]));
+    return { ...result, gradient: this.shard.gradient() };
+  }
+
+  /** Writes the batch to shared memory, then runs this thread's part beside the workers' `kind` call. */
+  private async pass(x: tf.Tensor, labels: tf.Tensor1D, kind: 'step' | 'gradient', lr: number, own: () => Promise<ClassifierStepResult>): Promise<ClassifierStepResult> {
     const count = x.shape[0];
     if (count * (this.imageSize + 1) > this.batch.length) {
       this.grown = new SharedArrayBuffer(4 * count * (this.imageSize + 1));
@@ -140,19 +176,19 @@ export class ParallelClassifier {
     for (let i = 0; i < count; i++) this.batch[at + i] = y[i];
     const batch = this.grown;
     this.grown = null;
-    const workers = this.pool.call('step', (): ClassifierStepCall => ({ count, lr, ...(batch ? { batch } : {}) }));
+    const workers = this.pool.call(kind, (): ClassifierStepCall => ({ count, lr, ...(batch ? { batch } : {}) }));
     // A worker that fails or stops releases this thread from the barrier.
     workers.catch(() => this.barrier.fail());
-    let loss: ClassifierStepResult;
+    let result: ClassifierStepResult;
     try {
-      loss = await this.shard.step(count, lr);
+      result = await own();
     } catch (e) {
       this.barrier.fail();
       await workers.catch(() => undefined);
       throw e;
     }
     await workers;
-    return loss;
+    return result;
   }
 
   /** Sends the model's weights to the workers' replicas (after a change made on this thread). */
