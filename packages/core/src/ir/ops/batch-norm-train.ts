@@ -5,9 +5,24 @@ import * as tf from '@tensorflow/tfjs-core';
 export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
 
 /**
+ * x * scale + shift along the last axis (no shift: x * scale), as a 1x1 depthwise
+ * convolution: one XNNPACK pass where tfjs-wasm's broadcasting Mul and Add each take a
+ * slower one. The same floats as the Mul and the Add (a product, then a sum: no fused
+ * multiply-add), so `x * 1 + (-m)` is `x - m` exactly.
+ */
+function perChannel(x: tf.Tensor, scale: tf.Tensor, shift?: tf.Tensor): tf.Tensor {
+  const c = x.shape[x.rank - 1];
+  const rows = tf.reshape(x, [1, 1, x.size / c, c]) as tf.Tensor4D;
+  const filter = tf.reshape(scale, [1, 1, c, 1]) as tf.Tensor4D;
+  return tf.reshape(tf.fused.depthwiseConv2d({ x: rows, filter, strides: 1, pad: 'valid', ...(shift ? { bias: shift } : {}) }), x.shape);
+}
+
+/**
  * Training-mode batch normalisation over every axis but the last, with a closed-form
  * gradient. tfjs-core's own batchNorm gradient tiles the per-channel terms to the
- * input's shape (a quarter of a ResNet training step on wasm); broadcasting avoids it.
+ * input's shape (a quarter of a ResNet training step on wasm); broadcasting avoids it, and
+ * the per-channel terms run as depthwise convolutions (perChannel). The figures are those
+ * of tf.moments and the plain formula: the same operations on the same floats.
  */
 export function batchNormTrain(
   x: tf.Tensor,
@@ -19,20 +34,22 @@ export function batchNormTrain(
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const count = x.size / x.shape[x.rank - 1];
   const fn = tf.customGrad(((xIn: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(xIn, axes);
-    onBatchStats?.(mean as tf.Tensor1D, variance as tf.Tensor1D);
+    const mean = tf.mean(xIn, axes) as tf.Tensor1D;
+    const centred = perChannel(xIn, tf.onesLike(mean), tf.neg(mean));
+    const variance = tf.mean(tf.square(centred), axes) as tf.Tensor1D;
+    onBatchStats?.(mean, variance);
     const rstd = tf.rsqrt(tf.add(variance, epsilon));
-    const xHat = tf.mul(tf.sub(xIn, mean), rstd);
+    const xHat = perChannel(centred, rstd);
     save([xHat, rstd, g]);
     return {
-      value: tf.add(tf.mul(xHat, g), b),
+      value: perChannel(xHat, g, b),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sxHat, srstd, sg] = saved;
         const dBeta = tf.sum(dy, axes);
         const dGamma = tf.sum(tf.mul(dy, sxHat), axes);
         // dx = gamma * rstd * (dy - mean(dy) - xHat * mean(dy * xHat))
-        const centred = tf.sub(tf.sub(dy, tf.div(dBeta, count)), tf.mul(sxHat, tf.div(dGamma, count)));
-        const dx = tf.mul(centred, tf.mul(sg, srstd));
+        const centredDy = tf.sub(perChannel(dy, tf.onesLike(dBeta), tf.neg(tf.div(dBeta, count))), perChannel(sxHat, tf.div(dGamma, count)));
+        const dx = perChannel(centredDy, tf.mul(sg, srstd));
         return [dx, dGamma, dBeta];
       },
     };
