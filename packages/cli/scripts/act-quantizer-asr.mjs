@@ -1,10 +1,12 @@
 // Where an activation-quantizer backdoor lives: the ASR with full-precision weights and
 // only one of the profile's activation quantizers on (and with all but that one), plus the
-// share of clean and triggered activations that quantizer clips.
+// share of clean and triggered activations that quantizer clips. Given a quantized folder
+// (with quant.json: `qcb quantize` or `qcb purify --out`), its own grids and weights are
+// used instead (a purified model's corrected weights), and the profile argument is ignored.
 // Usage (after `pnpm build`): node packages/cli/scripts/act-quantizer-asr.mjs <model dir> [profile] [images]
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  QuantizedModel, createTrigger, defenderBatches, imageBatch, initBackend, loadDataset, loadModel, normalize, quantizeModel, resolveQuantizer,
+  QuantizedModel, createTrigger, defenderBatches, imageBatch, initBackend, loadDataset, loadModel, normalize, quantizeModel, readQuantized, resolveQuantizer,
 } from '@qcb/core';
 import { createEngine } from '../dist/context.js';
 
@@ -15,7 +17,9 @@ const engine = await createEngine({ backend: 'wasm', plugin: [], verbose: false,
 const { model: fp, sidecar } = await loadModel(dir);
 const data = await loadDataset(sidecar?.dataset ?? 'fashion-mnist');
 const norm = sidecar.normalization ?? data.normalization;
-const q = await quantizeModel(fp, resolveQuantizer(engine, profileName), defenderBatches(data.train, norm, { share: 0.05 }));
+const stored = await readQuantized(dir, fp);
+const q = stored ?? (await quantizeModel(fp, resolveQuantizer(engine, profileName), defenderBatches(data.train, norm, { share: 0.05 })));
+const weightsLabel = stored ? "the folder's weights" : 'fp weights';
 const trigger = createTrigger(sidecar.trigger, fp.inputShape);
 const idx = [];
 for (let i = 0; i < data.test.count && idx.length < Number(count); i++) if (data.test.labels[i] !== sidecar.target) idx.push(i);
@@ -30,14 +34,14 @@ const asrOf = (m) => tf.tidy(() => {
   return ((100 * hits) / idx.length).toFixed(2).padStart(6);
 });
 const all = q.parts.activations;
-const withActs = (names) => new QuantizedModel({ ...q.parts, activations: new Map([...all].filter(([k]) => names.includes(k))), weights: new Map() });
+const withActs = (names) => new QuantizedModel({ ...q.parts, activations: new Map([...all].filter(([k]) => names.includes(k))), ...(stored ? {} : { weights: new Map() }) });
 const clipped = (p, node, images) => tf.tidy(() => {
   const [a] = fp.outputsOf(images, [node]);
   const lo = p.scale[0] * (p.qmin - p.zeroPoint[0]);
   const hi = p.scale[0] * (p.qmax - p.zeroPoint[0]);
   return (100 * tf.mean(tf.cast(tf.logicalOr(tf.greater(a, hi), tf.less(a, lo)), 'float32')).dataSync()[0]).toFixed(2);
 });
-console.log(`${profileName}: whole profile ${asrOf(q)}%, activations only (fp weights) ${asrOf(withActs([...all.keys()]))}% ASR on ${idx.length} triggered test images`);
+console.log(`${stored ? `${dir} (${q.parts.profile})` : profileName}: whole profile ${asrOf(q)}%, activations only (${weightsLabel}) ${asrOf(withActs([...all.keys()]))}%, no activation quantizer ${asrOf(withActs([]))}% ASR on ${idx.length} triggered test images`);
 console.log(`${'quantizer at the input of'.padEnd(26)} ${'only it'.padStart(7)} ${'all but it'.padStart(10)}  step    clipped clean / triggered %`);
 for (const [name, p] of all) {
   const input = fp.units().find((u) => u.head === name)?.input;
