@@ -1,21 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphBuilder, GraphModel, StepPool, cloneGraph, initBackend, setRunThreads, type DefenseContext } from '@qcb/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder, GraphModel, cloneGraph, setRunThreads, type DefenseContext } from '@qcb/core';
+import { describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { idleWorkerTensors, useThreads } from '../../../test/helpers/threads.js';
 import { memoryCheckpoint } from '../../../test/helpers/memory-checkpoint.js';
 import { BezierCurve, averageMiddle } from './bezier.js';
 import { trainCurve } from './curve-training.js';
 import { mcr } from './index.js';
 
-// On two threads each curve step's gradient is computed on pool workers (the compiled dist/, which pnpm test builds first).
-beforeAll(async () => {
-  await initBackend('wasm');
-});
-
-afterAll(async () => {
-  setRunThreads(1);
-  await StepPool.closeIdle();
-});
+useThreads();
 
 const weights = (m: GraphModel): number[] => m.graph.nodes.flatMap((n) => Object.values(n.params).flatMap((v) => Array.from(v.dataSync())));
 
@@ -60,9 +53,7 @@ describe('MCR on two threads', () => {
     const warm = memoryCheckpoint();
     ((await mcr.run({ ...ctx, checkpoint: warm })) as GraphModel).dispose();
     warm.dispose();
-    const pool = await StepPool.start(1, { minimum: 1 });
-    const workersBefore = await pool!.tensorCounts();
-    await pool!.close();
+    const workersBefore = await idleWorkerTensors();
     const before = tf.memory().numTensors;
     const runs: number[][] = [];
     for (let r = 0; r < 2; r++) {
@@ -74,9 +65,7 @@ describe('MCR on two threads', () => {
     }
     expect(runs[1]).toEqual(runs[0]);
     expect(tf.memory().numTensors).toBe(before);
-    const after = await StepPool.start(1, { minimum: 1 });
-    expect(await after!.tensorCounts()).toEqual(workersBefore);
-    await after!.close();
+    expect(await idleWorkerTensors()).toEqual(workersBefore);
     dispose();
   });
 });

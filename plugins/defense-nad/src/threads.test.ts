@@ -1,23 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, StepPool, cloneGraph, initBackend, setRunThreads, trainDefense, type DefenseContext, type DefenseTrainingReport, type DefenseTrainingSpec,
+  GraphModel, cloneGraph, setRunThreads, trainDefense, type DefenseContext, type DefenseTrainingReport, type DefenseTrainingSpec,
 } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { idleWorkerTensors, useThreads } from '../../../test/helpers/threads.js';
 import { attentionDistillation } from './distillation.js';
 import { nad } from './index.js';
 import { stageEnds } from './stage-ends.js';
 
-// On two threads the student's steps run on pool workers (the compiled dist/, which pnpm test builds first).
-beforeAll(async () => {
-  await initBackend('wasm');
-});
-
-afterAll(async () => {
-  setRunThreads(1);
-  await StepPool.closeIdle();
-});
+useThreads();
 
 const weights = (m: GraphModel): number[] => m.graph.nodes.flatMap((n) => Object.values(n.params).flatMap((v) => Array.from(v.dataSync())));
 
@@ -62,18 +55,14 @@ describe('NAD on two threads', () => {
     const { ctx, dispose } = await tinyDefenseContext({ options: { teacherEpochs: '1', epochs: '2', batchSize: '32' } });
     await distil(ctx, 2);
     setRunThreads(2);
-    const pool = await StepPool.start(1, { minimum: 1 });
-    const workersBefore = await pool!.tensorCounts();
-    await pool!.close();
+    const workersBefore = await idleWorkerTensors();
     const before = tf.memory().numTensors;
     const a = (await nad.run(ctx)) as GraphModel;
     const b = (await nad.run(ctx)) as GraphModel;
     expect(weights(b)).toEqual(weights(a));
     [a, b].forEach((m) => m.dispose());
     expect(tf.memory().numTensors).toBe(before);
-    const after = await StepPool.start(1, { minimum: 1 });
-    expect(await after!.tensorCounts()).toEqual(workersBefore);
-    await after!.close();
+    expect(await idleWorkerTensors()).toEqual(workersBefore);
     dispose();
   });
 });
