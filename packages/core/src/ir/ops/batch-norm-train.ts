@@ -12,9 +12,11 @@ export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
  */
 function perChannel(x: tf.Tensor, scale: tf.Tensor, shift?: tf.Tensor): tf.Tensor {
   const c = x.shape[x.rank - 1];
-  const rows = tf.reshape(x, [1, 1, x.size / c, c]) as tf.Tensor4D;
+  // NHWC as it is; any other rank as rows of channels (a reshape shares the data).
+  const rows = x.rank === 4 ? (x as tf.Tensor4D) : tf.reshape(x, [1, 1, x.size / c, c]) as tf.Tensor4D;
   const filter = tf.reshape(scale, [1, 1, c, 1]) as tf.Tensor4D;
-  return tf.reshape(tf.fused.depthwiseConv2d({ x: rows, filter, strides: 1, pad: 'valid', ...(shift ? { bias: shift } : {}) }), x.shape);
+  const y = tf.fused.depthwiseConv2d({ x: rows, filter, strides: 1, pad: 'valid', ...(shift ? { bias: shift } : {}) });
+  return x.rank === 4 ? y : tf.reshape(y, x.shape);
 }
 
 /**

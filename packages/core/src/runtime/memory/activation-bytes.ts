@@ -111,7 +111,7 @@ export function nodeValues(node: GraphNode, output: readonly number[], input: re
     }
     case 'activation':
       return activationNodeCopies(node.attrs) * out;
-    // Training: the batch moments, x - mean, x-hat, * gamma and + beta (ops/batch-norm-train.ts).
+    // Training: x - mean, its square, x-hat, the output and the moments (ops/batch-norm-train.ts).
     case 'batchNorm':
       return (trainingMode ? 5 : 2) * out;
     // tf.moments' cast and squared deviations, x - mean, * rsqrt, * gamma, + beta.
