@@ -60,21 +60,12 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
   return {
     async call(kind, payload) {
       switch (kind) {
-        case 'step': {
+        case 'step':
+        case 'gradient': {
           const { count, lr, batch } = payload as ClassifierStepCall;
           if (batch) shard.useBatch(batch);
           try {
-            return await shard.step(count, lr);
-          } catch (e) {
-            barrier.fail();
-            throw e;
-          }
-        }
-        case 'gradient': {
-          const { count, batch } = payload as ClassifierStepCall;
-          if (batch) shard.useBatch(batch);
-          try {
-            return await shard.gradientOf(count);
+            return await (kind === 'step' ? shard.step(count, lr) : shard.gradientOf(count));
           } catch (e) {
             barrier.fail();
             throw e;

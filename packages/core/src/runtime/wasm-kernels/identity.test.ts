@@ -35,8 +35,8 @@ describe('Identity on wasm', () => {
     let during = 0;
     const { value, grads } = tf.variableGrads(() => {
       const y = tf.relu(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'));
-      // conv2d saves x and w, relu its input: clones that share their data, so the buffers
-      // are the conv's output, relu's and the two copies' none.
+      // conv2d saves x and w, relu its input: clones that share their data. The two new
+      // buffers are the conv's output and relu's; the clones add none.
       during = tf.memory().numDataBuffers - buffers;
       return tf.sum(y) as tf.Scalar;
     });
