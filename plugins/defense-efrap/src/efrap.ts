@@ -1,13 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QuantizedModel, cacheUnitInputs, cacheUnitTargets, cloneGraph, planUnitCache,
+  GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, planUnitCache, runThreads,
   type CalibrationRun, type DefenseContext, type DefenseDefinition, type UnitContext,
 } from '@qcb/core';
 import { learnUnitRounding } from './learn-unit.js';
 import { EFRAP_FAST, resolveEfrapOptions, type EfrapOptions } from './options.js';
 
-/** Unit by unit from `from`, each unit's rounding learned on its cache, a checkpoint after each. */
-async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, o: EfrapOptions, from: number): Promise<void> {
+/**
+ * Unit by unit from `from`, each unit's rounding learned on its cache, a checkpoint after each.
+ * With a pool, its workers compute each cache (and PDA moves it) a share of the pieces each,
+ * and train the unit's logits (learn-unit.ts).
+ */
+async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: QuantizedModel, o: EfrapOptions, from: number, pool: StepPool | null): Promise<void> {
   const fp = ctx.quantized.model;
   const nearest = work.transform({ activations: false });
   for (let i = from; i < run.units.length; i++) {
@@ -15,6 +19,7 @@ async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: Qu
     const uctx: UnitContext = {
       run, unit, inputQuant: work.parts.activations.get(unit.head) ?? null,
       runUnit: (x, tap) => work.model.runUnit(unit, x, { transform: nearest, ...(tap ? { tap } : {}) }),
+      ...(pool ? { mapPieces: (task, options, pieces) => mapUnitPiecesOnPool(pool, work, unit, task, options, pieces) } : {}),
     };
     await ctx.hooks.calibration.unitStart.promise(uctx);
     if (!work.parts.weights.has(unit.head)) {
@@ -24,13 +29,16 @@ async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: Qu
       const available = ctx.batches.reduce((n, b) => n + b.shape[0], 0);
       const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${run.units.length}` });
       if (cache.note) ctx.progress.note?.(cache.note);
-      const targets = cacheUnitTargets(fp, unit, ctx.batches, cache);
-      const inputs = await ctx.hooks.calibration.unitInputs.promise(cacheUnitInputs(work, unit, ctx.batches, cache), uctx);
+      const cached = pool
+        ? await cacheUnitOnPool(pool, work, fp, unit, ctx.batches, cache)
+        : { targets: cacheUnitTargets(fp, unit, ctx.batches, cache), inputs: cacheUnitInputs(work, unit, ctx.batches, cache) };
+      const targets = cached.targets;
+      const inputs = await ctx.hooks.calibration.unitInputs.promise(cached.inputs, uctx);
       const x = tf.concat(inputs);
       const y = tf.concat(targets);
       tf.dispose([...inputs, ...targets]);
       try {
-        const report = learnUnitRounding(ctx, work, unit, x, y, o, i);
+        const report = await learnUnitRounding(ctx, work, unit, x, y, o, i, pool);
         await ctx.hooks.calibration.unitDone.promise(uctx, { steps: report.steps, initialLoss: report.initialLoss, finalLoss: report.finalLoss });
       } finally {
         tf.dispose([x, y]);
@@ -64,7 +72,13 @@ export function createEfrap(): DefenseDefinition {
           model: q.model, work: workModel, defense: 'efrap', units: workModel.units(), augmentations: ctx.augmentations, preset: ctx.preset, options: ctx.options,
         };
         await ctx.hooks.calibration.runStart.promise(run);
-        await learnRoundings(ctx, run, work, o, resumed?.done ?? 0);
+        // With --threads N > 1, N workers share each unit's caching and steps.
+        const pool = await StepPool.start(runThreads());
+        try {
+          await learnRoundings(ctx, run, work, o, resumed?.done ?? 0, pool);
+        } finally {
+          await pool?.close();
+        }
         await ctx.hooks.calibration.runDone.promise(run);
       } catch (e) {
         workModel.dispose();

@@ -1,17 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, setRunThreads, weightParamOf, type QuantizedModel, type UnitReport } from '@qcb/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setRunThreads, weightParamOf, type QuantizedModel, type UnitReport } from '@qcb/core';
+import { describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
+import { idleWorkerTensors, useThreads } from '../../../test/helpers/threads.js';
 import { lac } from './index.js';
 
 // With --threads 2 each unit's steps run on two workers (parallel-unit.ts; they run dist/, which pnpm test builds first).
-beforeAll(async () => {
-  await initBackend('wasm');
-});
-
-afterAll(() => {
-  setRunThreads(1);
-});
+useThreads();
 
 async function purifyWith(threads: number, channelShiftSteps = 0): Promise<{ reports: UnitReport[]; weights: number[][]; firstLosses: number[] }> {
   setRunThreads(threads);
@@ -36,7 +31,8 @@ describe('LAC on two threads', () => {
     expect(b.weights).toEqual(a.weights);
   });
 
-  it('scores the cache as one thread does, and leaks no tensor beyond what the one-thread run leaves', async () => {
+  it('scores the cache as one thread does, and leaks no tensor beyond what the one-thread run leaves, nor on the workers', async () => {
+    const workersBefore = await idleWorkerTensors();
     // The tiny context itself leaves its dataset behind: compare against the one-thread run.
     let before = tf.memory().numTensors;
     const single = await purifyWith(1);
@@ -44,6 +40,7 @@ describe('LAC on two threads', () => {
     before = tf.memory().numTensors;
     const parallel = await purifyWith(2);
     expect(tf.memory().numTensors - before).toBe(singleLeft);
+    expect(await idleWorkerTensors()).toEqual(workersBefore);
     // Alpha starts at 0 on both: the first unit's initial score differs only by float summation order.
     expect(parallel.reports[0].initialLoss!).toBeCloseTo(single.reports[0].initialLoss!, 6);
     expect(parallel.reports.length).toBe(single.reports.length);

@@ -6,6 +6,7 @@ export * from './compiled-url.js';
 export * from './step-pool.js';
 export * from './parallel-classifier.js';
 export * from './step-barrier.js';
+export * from './adam-replicas.js';
 export { type ClassifierLoss, type ClassifierStepResult } from './classifier-shard-step.js';
 export * from './shared-images.js';
 export * from './pool-prediction.js';

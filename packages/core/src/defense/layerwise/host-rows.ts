@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { floatValues, tensorsCopyTheirValues } from '../../util/float-values.js';
 
+/** Rows in shared memory, as a worker receives them: `shape[0]` rows of `shape[1..]`. */
+export interface SharedRows {
+  readonly buffer: SharedArrayBuffer;
+  readonly shape: readonly number[];
+}
+
 /**
  * A cache of samples (rows) held in host memory, not in the backend's: each batch is copied
  * out row by row into a small tensor. On the wasm backend `tf.gather` costs about 50 ns per
@@ -33,6 +39,20 @@ export class HostRows {
       at += piece.size;
     }
     return new HostRows(values, [count, ...rowShape]);
+  }
+
+  /** Rows a worker reads in place (sent as SharedRows). */
+  static fromShared(rows: SharedRows): HostRows {
+    return new HostRows(new Float32Array(rows.buffer), rows.shape);
+  }
+
+  /** These rows in shared memory for the workers: in place when they already are, else copied there once. */
+  shared(): SharedRows {
+    const v = this.values;
+    if (v.buffer instanceof SharedArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) return { buffer: v.buffer, shape: this.shape };
+    const buffer = new SharedArrayBuffer(v.byteLength);
+    new Float32Array(buffer).set(v);
+    return { buffer, shape: this.shape };
   }
 
   /** Samples held. */

@@ -1,0 +1,200 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Adam } from '../train/optimizers/adam.js';
+import { floatValues } from '../util/float-values.js';
+import { shardsOf, type Shard } from './shards.js';
+import { StepBarrier, barrierBuffer } from './step-barrier.js';
+import type { ParallelTask, TaskModule } from './task.js';
+import type { StepPool } from './step-pool.js';
+
+/**
+ * Shared memory of one variable trained with Adam on a StepPool's workers, data-parallel as
+ * PyTorch's DDP: the variable's values (published by worker 0, or written by the calling
+ * thread before a reset), two sets (even and odd steps) of one gradient slot per worker, and
+ * the workers' barrier.
+ */
+export interface ReplicaBuffers {
+  readonly values: SharedArrayBuffer;
+  readonly gradients: SharedArrayBuffer;
+  readonly barrier: SharedArrayBuffer;
+}
+
+/** A run of steps: `rows` holds `rows.length / batch` batches of `batch` cache rows, one per step. */
+export interface ReplicaStepsCall {
+  readonly rows: Int32Array;
+  readonly batch: number;
+  readonly lr: number;
+  /** The index of the first of these steps (objectives seed per-step draws with it). */
+  readonly first: number;
+}
+
+/**
+ * This worker's part of one step: the gradient of its shard's loss weighted by the shard's
+ * share of the batch (so that the workers' gradients sum to the whole batch's), and that
+ * weighted loss. `rows` is the whole batch; `shard` the rows this worker takes.
+ */
+export type ShardGradient = (rows: Int32Array, shard: Shard, share: number, iteration: number) => { value: number; grad: tf.Tensor };
+
+/**
+ * One worker's replica of the variable and of Adam. Each step its shard's gradient goes to
+ * its slot, a barrier, every worker sums the slots in worker order and applies the same
+ * update, so the replicas stay equal without sending weights. Slots alternate between two
+ * sets on even and odd steps: a worker that starts the next step never overwrites a slot
+ * another is still summing.
+ */
+export class AdamReplica {
+  private optimizer: Adam;
+  private readonly barrier: StepBarrier;
+  private readonly summed: Float32Array;
+  private readonly shared: Float32Array;
+
+  constructor(
+    readonly variable: tf.Variable,
+    private readonly buffers: ReplicaBuffers,
+    private readonly worker: { readonly index: number; readonly count: number },
+  ) {
+    this.optimizer = new Adam([variable]);
+    this.barrier = new StepBarrier(buffers.barrier, worker.count);
+    this.summed = new Float32Array(variable.size);
+    this.shared = new Float32Array(buffers.values);
+  }
+
+  /** Runs the call's steps; each step's share-weighted loss on this worker's shard. */
+  steps(call: ReplicaStepsCall, gradientOf: ShardGradient): number[] {
+    const losses: number[] = [];
+    try {
+      for (let s = 0; s * call.batch < call.rows.length; s++) {
+        losses.push(this.step(call.rows.subarray(s * call.batch, (s + 1) * call.batch), call.lr, s % 2, call.first + s, gradientOf));
+      }
+    } catch (e) {
+      this.barrier.fail();
+      throw e;
+    }
+    return losses;
+  }
+
+  /** Worker 0 writes its values to the shared buffer (the others' are the same). */
+  publish(): void {
+    if (this.worker.index === 0) this.shared.set(floatValues(this.variable));
+  }
+
+  /** Continues from the shared values with a fresh Adam. */
+  reset(): void {
+    tf.tidy(() => this.variable.assign(tf.tensor(this.shared, this.variable.shape)));
+    this.optimizer.dispose();
+    this.optimizer = new Adam([this.variable]);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
+  private slot(parity: number, w: number): Float32Array {
+    const size = this.variable.size;
+    return new Float32Array(this.buffers.gradients, 4 * size * (parity * this.worker.count + w), size);
+  }
+
+  private step(rows: Int32Array, lr: number, parity: number, iteration: number, gradientOf: ShardGradient): number {
+    const shard = shardsOf(rows.length, this.worker.count)[this.worker.index];
+    const mine = this.slot(parity, this.worker.index);
+    let loss = 0;
+    if (shard.size === 0) {
+      mine.fill(0);
+    } else {
+      const { value, grad } = gradientOf(rows, shard, shard.size / rows.length, iteration);
+      mine.set(floatValues(grad));
+      grad.dispose();
+      loss = value;
+    }
+    this.barrier.arrive();
+    this.summed.set(this.slot(parity, 0));
+    for (let w = 1; w < this.worker.count; w++) {
+      const other = this.slot(parity, w);
+      for (let i = 0; i < this.summed.length; i++) this.summed[i] += other[i];
+    }
+    tf.tidy(() => this.optimizer.step([tf.tensor(this.summed, this.variable.shape)], lr));
+    return loss;
+  }
+}
+
+/**
+ * A worker task around an AdamReplica: answers 'steps' (ReplicaStepsCall; this worker's
+ * share-weighted losses) and 'reset' (the shared values, a fresh Adam), and the objective's
+ * own calls.
+ */
+export function replicaTask(
+  replica: AdamReplica, gradientOf: ShardGradient,
+  own: { readonly calls?: Readonly<Record<string, (payload: unknown) => unknown>>; readonly dispose?: () => void } = {},
+): ParallelTask {
+  return {
+    call(kind, payload) {
+      if (kind === 'steps') return replica.steps(payload as ReplicaStepsCall, gradientOf);
+      if (kind === 'reset') return replica.reset();
+      const handler = own.calls?.[kind];
+      if (!handler) throw new Error(`unknown replica task call "${kind}"`);
+      return handler(payload);
+    },
+    dispose() {
+      replica.dispose();
+      own.dispose?.();
+    },
+  };
+}
+
+/**
+ * The calling thread's side of a variable trained on a pool's AdamReplicas: it picks the
+ * batches and sums the losses; a call runs many steps, the workers meeting at their barrier
+ * in each, so a step costs no message.
+ */
+export class ReplicaRun {
+  private readonly shared: Float32Array;
+  private readonly barrier: StepBarrier;
+
+  private constructor(readonly pool: StepPool, private readonly buffers: ReplicaBuffers, private readonly shape: readonly number[]) {
+    this.shared = new Float32Array(buffers.values);
+    this.barrier = new StepBarrier(buffers.barrier, pool.size);
+  }
+
+  /**
+   * Sets the pool's workers up with `task`, whose init (built by `init` from the buffers)
+   * carries `buffers` for the task's AdamReplica, and starts every replica from `from`.
+   */
+  static async start(pool: StepPool, task: TaskModule, from: tf.Variable, init: (buffers: ReplicaBuffers) => unknown): Promise<ReplicaRun> {
+    const buffers: ReplicaBuffers = {
+      values: new SharedArrayBuffer(4 * from.size),
+      gradients: new SharedArrayBuffer(4 * from.size * 2 * pool.size),
+      barrier: barrierBuffer(),
+    };
+    const payload = init(buffers);
+    await pool.setup(task, () => payload, 0);
+    const run = new ReplicaRun(pool, buffers, from.shape);
+    await run.reset(from);
+    return run;
+  }
+
+  /** Adam steps at `lr`, one per batch of rows (all of one size), the first being step `first`; each step's batch loss. */
+  async steps(batches: readonly (readonly number[])[], lr: number, first: number): Promise<number[]> {
+    const batch = batches[0]?.length ?? 0;
+    const rows = Int32Array.from(batches.flat());
+    const calls = this.pool.call('steps', (): ReplicaStepsCall => ({ rows, batch, lr, first }));
+    // A worker that fails or stops releases the others from the barrier.
+    calls.catch(() => this.barrier.fail());
+    const losses = (await calls) as number[][];
+    return batches.map((_, s) => losses.reduce((sum, own) => sum + own[s], 0));
+  }
+
+  /** The values worker 0 last published into `into`. */
+  copyValues(into: tf.Variable): void {
+    tf.tidy(() => into.assign(tf.tensor(this.shared, [...this.shape])));
+  }
+
+  /** Every worker continues from `from` with a fresh Adam. */
+  async reset(from: tf.Variable): Promise<void> {
+    this.shared.set(floatValues(from));
+    await this.pool.call('reset', () => null);
+  }
+
+  /** The task's own call on every worker, with no payload; the workers' answers in order. */
+  call(kind: string): Promise<unknown[]> {
+    return this.pool.call(kind, () => null);
+  }
+}
