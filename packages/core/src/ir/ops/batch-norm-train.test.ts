@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../../runtime/backend.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormTrain } from './batch-norm-train.js';
+import { batchNormTrain, perChannel } from './batch-norm-train.js';
 
 beforeAll(async () => {
   // Registers the wasm backend (and qcb's kernels) for the test that compares on it.
@@ -101,5 +101,26 @@ describe('batchNormTrain', () => {
       });
       expect(seen).toEqual([2, 12, 1, 4]);
     });
+  });
+
+  it('runs an inference-mode x * scale + shift (perChannel) to the floats of the broadcasting ops on wasm, and differentiates it', async () => {
+    await tf.setBackend('wasm');
+    try {
+      for (const shape of [[4, 6, 5, 8], [9, 7], [3, 4, 6]]) {
+        tf.tidy(() => {
+          const c = shape[shape.length - 1];
+          const x = tf.randomNormal(shape, 0.7, 3, 'float32', 21);
+          const scale = tf.randomUniform([c], -1.5, 1.5, 'float32', 22);
+          const shift = tf.randomUniform([c], -1, 1, 'float32', 23);
+          const dy = tf.randomNormal(shape, 0, 1, 'float32', 24);
+          expect(Array.from(perChannel(x, scale, shift).dataSync())).toEqual(Array.from(tf.add(tf.mul(x, scale), shift).dataSync()));
+          const ours = tf.grads((xi: tf.Tensor, si: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(perChannel(xi, si, bi), dy)))([x, scale, shift]);
+          const plain = tf.grads((xi: tf.Tensor, si: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(tf.add(tf.mul(xi, si), bi), dy)))([x, scale, shift]);
+          ours.forEach((g, i) => expect(tf.max(tf.abs(tf.sub(g, plain[i]))).dataSync()[0]).toBeLessThan(1e-4));
+        });
+      }
+    } finally {
+      await tf.setBackend('cpu');
+    }
   });
 });

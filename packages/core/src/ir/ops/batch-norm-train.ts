@@ -10,7 +10,7 @@ export type BatchStatsSink = (mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
  * slower one. The same floats as the Mul and the Add (a product, then a sum: no fused
  * multiply-add), so `x * 1 + (-m)` is `x - m` exactly.
  */
-function perChannel(x: tf.Tensor, scale: tf.Tensor, shift?: tf.Tensor): tf.Tensor {
+export function perChannel(x: tf.Tensor, scale: tf.Tensor, shift?: tf.Tensor): tf.Tensor {
   const c = x.shape[x.rank - 1];
   // NHWC as it is; any other rank as rows of channels (a reshape shares the data).
   const rows = x.rank === 4 ? (x as tf.Tensor4D) : tf.reshape(x, [1, 1, x.size / c, c]) as tf.Tensor4D;

@@ -3,7 +3,7 @@ import { QcbError } from '../../errors.js';
 import type { JsonValue } from '../graph.js';
 import type { OpDef } from '../op-def.js';
 import { baseConfig, readBool, readNumber } from './config.js';
-import { batchNormTrain } from './batch-norm-train.js';
+import { batchNormTrain, perChannel } from './batch-norm-train.js';
 
 export interface BatchNormAttrs {
   readonly epsilon: number;
@@ -54,7 +54,7 @@ export const batchNormOp: OpDef<BatchNormAttrs> = {
     }
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(param('movingVariance'), a.epsilon)));
     const shift = tf.sub(beta, tf.mul(param('movingMean'), scale));
-    return tf.add(tf.mul(x, scale), shift);
+    return perChannel(x, scale, shift);
   },
   fromKeras(layer, weight) {
     if (!isLastAxis(layer.config['axis'])) {
