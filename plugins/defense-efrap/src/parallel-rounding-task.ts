@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  AdamReplica, GraphModel, HostRows, QuantizedModel, channelsLastView, fromPortableGraph, parseQuantJson, replicaTask, weightParamOf, weightedSum,
-  type CalibrationUnit, type JsonObject, type ParallelTask, type PortableGraph, type ReplicaBuffers, type ShardGradient, type SharedRows,
+  AdamReplica, HostRows, fromPortableQuantized, channelsLastView, replicaTask, weightParamOf, weightedSum,
+  type CalibrationUnit, type ParallelTask, type PortableQuantized, type ReplicaBuffers, type ShardGradient, type SharedRows,
 } from '@qcb/core';
 import { roundingObjective } from './objective.js';
 import { regulariserExponent, type EfrapOptions } from './options.js';
@@ -9,8 +9,8 @@ import { FlipRounding } from './rounding.js';
 
 /** What each worker receives for one unit (parallel-rounding.ts sends it). */
 export interface RoundingTaskInit {
-  readonly graph: PortableGraph;
-  readonly quantJson: JsonObject;
+  /** The working model (quantized weights off the grid, alpha added to the head's). */
+  readonly work: PortableQuantized;
   readonly unit: CalibrationUnit;
   readonly options: EfrapOptions;
   readonly inputs: SharedRows;
@@ -30,9 +30,8 @@ export interface RoundingTaskInit {
  */
 export function createRoundingTask(raw: unknown, worker: { readonly index: number; readonly count: number }): ParallelTask {
   const init = raw as RoundingTaskInit;
-  const model = new GraphModel(fromPortableGraph(init.graph));
-  const parsed = parseQuantJson(init.quantJson, 'quant.json', new Set(model.graph.nodes.map((n) => n.name)));
-  const work = new QuantizedModel({ model, profile: parsed.profile, foldedBatchNorm: parsed.foldedBatchNorm, weights: parsed.weights, activations: parsed.activations, weightsOnGrid: false });
+  const work = fromPortableQuantized(init.work);
+  const model = work.model;
   const unit = init.unit;
   const o = init.options;
   const node = model.node(unit.head);

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { ReplicaRun, compiledModuleUrl, floatValues, quantJsonOf, toPortableGraph, type CalibrationUnit, type HostRows, type JsonObject, type QuantizedModel, type StepPool } from '@qcb/core';
+import { ReplicaRun, compiledModuleUrl, floatValues, toPortableQuantized, type CalibrationUnit, type HostRows, type QuantizedModel, type StepPool } from '@qcb/core';
 import type { EfrapOptions } from './options.js';
 import type { RoundingTaskInit } from './parallel-rounding-task.js';
 
@@ -14,8 +14,7 @@ export function startParallelRounding(
   pool: StepPool, work: QuantizedModel, unit: CalibrationUnit, cache: { readonly inputs: HostRows; readonly targets: HostRows }, guide: tf.Tensor, logits: tf.Variable, o: EfrapOptions,
 ): Promise<ReplicaRun> {
   return ReplicaRun.start(pool, TASK, logits, (replica): RoundingTaskInit => ({
-    graph: toPortableGraph(work.model.graph),
-    quantJson: quantJsonOf(work) as unknown as JsonObject,
+    work: toPortableQuantized(work),
     unit: { ...unit, nodes: [...unit.nodes] },
     options: o,
     inputs: cache.inputs.shared(),

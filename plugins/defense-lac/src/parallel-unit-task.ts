@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  AdamReplica, GraphModel, HostRows, QuantizedModel, fromPortableGraph, mulberry32, parseQuantJson, replicaTask, shardsOf, weightParamOf,
-  type CalibrationUnit, type JsonObject, type ParallelTask, type PortableGraph, type ReplicaBuffers, type ShardGradient, type SharedRows,
+  AdamReplica, HostRows, fromPortableQuantized, mulberry32, replicaTask, shardsOf, weightParamOf,
+  type CalibrationUnit, type ParallelTask, type PortableQuantized, type ReplicaBuffers, type ShardGradient, type SharedRows,
 } from '@qcb/core';
 import { accumulated } from './accumulate.js';
 import { shiftedRows } from './channel-shift.js';
@@ -10,8 +10,8 @@ import { unitForward, unitTransform } from './unit-forward.js';
 
 /** What each worker receives for one unit (parallel-unit.ts sends it). */
 export interface UnitTaskInit {
-  readonly graph: PortableGraph;
-  readonly quantJson: JsonObject;
+  /** The working model (quantized weights off the grid, alpha added to the head's). */
+  readonly work: PortableQuantized;
   readonly unit: CalibrationUnit;
   readonly quantizeOutput: boolean;
   readonly inputs: SharedRows;
@@ -37,9 +37,8 @@ export interface UnitTaskInit {
  */
 export function createUnitTask(raw: unknown, worker: { readonly index: number; readonly count: number }): ParallelTask {
   const init = raw as UnitTaskInit;
-  const model = new GraphModel(fromPortableGraph(init.graph));
-  const parsed = parseQuantJson(init.quantJson, 'quant.json', new Set(model.graph.nodes.map((n) => n.name)));
-  const work = new QuantizedModel({ model, profile: parsed.profile, foldedBatchNorm: parsed.foldedBatchNorm, weights: parsed.weights, activations: parsed.activations, weightsOnGrid: false });
+  const work = fromPortableQuantized(init.work);
+  const model = work.model;
   const unit = init.unit;
   const head = model.node(unit.head);
   const alpha = tf.tidy(() => tf.variable(tf.zeros(head.params[weightParamOf(head)!].shape), true));

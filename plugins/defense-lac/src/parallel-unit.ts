@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ReplicaRun, compiledModuleUrl, quantJsonOf, toPortableGraph, type CalibrationUnit, type HostRows, type JsonObject, type QuantizedModel, type StepPool } from '@qcb/core';
+import { ReplicaRun, compiledModuleUrl, toPortableQuantized, type CalibrationUnit, type HostRows, type QuantizedModel, type StepPool } from '@qcb/core';
 import type { UnitTaskInit } from './parallel-unit-task.js';
 
 const TASK = { url: compiledModuleUrl('./parallel-unit-task.js', import.meta.url).href, exportName: 'createUnitTask' };
@@ -19,8 +19,7 @@ export class ParallelUnit {
   ): Promise<ParallelUnit> {
     const inputs = cache.inputs.shared();
     const run = await ReplicaRun.start(pool, TASK, alpha, (replica): UnitTaskInit => ({
-      graph: toPortableGraph(work.model.graph),
-      quantJson: quantJsonOf(work) as unknown as JsonObject,
+      work: toPortableQuantized(work),
       unit: { ...unit, nodes: [...unit.nodes] },
       quantizeOutput: o.quantizeOutput,
       inputs,
