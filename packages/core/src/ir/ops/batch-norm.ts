@@ -54,7 +54,9 @@ export const batchNormOp: OpDef<BatchNormAttrs> = {
     }
     const scale = tf.mul(gamma, tf.rsqrt(tf.add(param('movingVariance'), a.epsilon)));
     const shift = tf.sub(beta, tf.mul(param('movingMean'), scale));
-    return perChannel(x, scale, shift);
+    // Under a gradient tape (LAC's units, I-BAU's second-order products) the broadcasting ops,
+    // which tfjs differentiates to any order; otherwise one depthwise pass, to the same floats.
+    return tf.engine().state.gradientDepth > 0 ? tf.add(tf.mul(x, scale), shift) : perChannel(x, scale, shift);
   },
   fromKeras(layer, weight) {
     if (!isLastAxis(layer.config['axis'])) {
