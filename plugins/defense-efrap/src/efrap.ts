@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  GraphModel, QuantizedModel, StepPool, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, planUnitCache, runThreads,
+  GraphModel, QuantizedModel, StepPool, cacheUnit, cloneGraph, planUnitCache, runThreads, unitPieceMapping,
   type CalibrationRun, type DefenseContext, type DefenseDefinition, type UnitContext,
 } from '@qcb/core';
 import { learnUnitRounding } from './learn-unit.js';
@@ -19,7 +19,7 @@ async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: Qu
     const uctx: UnitContext = {
       run, unit, inputQuant: work.parts.activations.get(unit.head) ?? null,
       runUnit: (x, tap) => work.model.runUnit(unit, x, { transform: nearest, ...(tap ? { tap } : {}) }),
-      ...(pool ? { mapPieces: (task, options, pieces) => mapUnitPiecesOnPool(pool, work, unit, task, options, pieces) } : {}),
+      ...unitPieceMapping(pool, work, unit),
     };
     await ctx.hooks.calibration.unitStart.promise(uctx);
     if (!work.parts.weights.has(unit.head)) {
@@ -29,9 +29,7 @@ async function learnRoundings(ctx: DefenseContext, run: CalibrationRun, work: Qu
       const available = ctx.batches.reduce((n, b) => n + b.shape[0], 0);
       const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${run.units.length}` });
       if (cache.note) ctx.progress.note?.(cache.note);
-      const cached = pool
-        ? await cacheUnitOnPool(pool, work, fp, unit, ctx.batches, cache)
-        : { targets: cacheUnitTargets(fp, unit, ctx.batches, cache), inputs: cacheUnitInputs(work, unit, ctx.batches, cache) };
+      const cached = await cacheUnit(pool, work, fp, unit, ctx.batches, cache);
       const targets = cached.targets;
       const inputs = await ctx.hooks.calibration.unitInputs.promise(cached.inputs, uctx);
       const x = tf.concat(inputs);

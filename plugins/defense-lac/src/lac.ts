@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, GraphModel, HostRows, QuantizedModel, StepPool, measurePassBytes, modelShapes, cacheUnitInputs, cacheUnitOnPool, cacheUnitTargets, cloneGraph, mapUnitPiecesOnPool, coarsestStep, mulberry32, planUnitCache, runThreads, weightParamOf, withOverrides,
+  Adam, GraphModel, HostRows, QuantizedModel, StepPool, measurePassBytes, modelShapes, cacheUnit, cloneGraph, coarsestStep, mulberry32, planUnitCache, runThreads, unitPieceMapping, weightParamOf, withOverrides,
   type ActivationBytes, type CalibrationRun, type CalibrationUnit, type DefenseContext, type DefenseDefinition, type LossTerm, type NodeTransform, type QuantParams, type UnitContext,
 } from '@qcb/core';
 import { squaredEuclidean, type Distance } from './distance.js';
@@ -242,7 +242,7 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
           const nearest = unitTransform(work, unit.head, null);
           const uctx: UnitContext = {
             run, unit, runUnit: (x, tap) => workModel.runUnit(unit, x, { transform: nearest, tap }), inputQuant: work.parts.activations.get(unit.head) ?? null,
-            ...(pool ? { mapPieces: (task, options, pieces) => mapUnitPiecesOnPool(pool, work, unit, task, options, pieces) } : {}),
+            ...unitPieceMapping(pool, work, unit),
           };
           await hooks.calibration.unitStart.promise(uctx);
           // As many defender samples as fit the memory budget beside the unit's passes (all of them, unless the model is large).
@@ -251,9 +251,7 @@ export function createLac(config: LacConfig = {}): DefenseDefinition {
           const cache = planUnitCache(work, fp, unit, available, { batch: ctx.batch, trainBatch: o.batchSize, label: `unit ${i + 1}/${units.length}`, ...measured });
           if (cache.note) ctx.progress.note?.(cache.note);
           // On the pool each worker caches (and PDA moves) a share of the pieces: the one-thread cache.
-          const cached = pool
-            ? await cacheUnitOnPool(pool, work, fp, unit, ctx.batches, cache)
-            : { targets: cacheUnitTargets(fp, unit, ctx.batches, cache), inputs: cacheUnitInputs(work, unit, ctx.batches, cache) };
+          const cached = await cacheUnit(pool, work, fp, unit, ctx.batches, cache);
           const targets = cached.targets;
           const inputs = await hooks.calibration.unitInputs.promise(cached.inputs, uctx);
           const shift = shiftRadius(o, uctx.inputQuant);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cachePieces, type UnitCachePlan } from '../defense/layerwise/unit-cache.js';
+import { cacheUnitInputs, cacheUnitTargets, cachePieces, type UnitCachePlan } from '../defense/layerwise/unit-cache.js';
 import type { GraphModel } from '../ir/graph-model.js';
 import type { CalibrationUnit } from '../ir/units.js';
 import type { QuantizedModel } from '../quant/quantized-model.js';
@@ -42,4 +42,12 @@ export async function cacheUnitOnPool(
   } finally {
     await pool.clear();
   }
+}
+
+/** A unit's cache on the pool's workers when there is a pool (cacheUnitOnPool), else on this thread: the same tensors either way. */
+export async function cacheUnit(
+  pool: StepPool | null, work: QuantizedModel, fp: GraphModel, unit: CalibrationUnit, batches: readonly tf.Tensor4D[], plan: Partial<Pick<UnitCachePlan, 'samples' | 'batch' | 'budget'>> = {},
+): Promise<{ inputs: tf.Tensor[]; targets: tf.Tensor[] }> {
+  if (pool) return cacheUnitOnPool(pool, work, fp, unit, batches, plan);
+  return { targets: cacheUnitTargets(fp, unit, batches, plan), inputs: cacheUnitInputs(work, unit, batches, plan) };
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { CalibrationUnit } from '../ir/units.js';
+import type { UnitContext } from '../kernel/hook-types.js';
 import type { QuantizedModel } from '../quant/quantized-model.js';
 import { fromPlainTensor, toPlainTensor, type PlainTensor } from './plain-tensor.js';
 import { toPortableQuantized } from './portable-quantized.js';
@@ -24,4 +25,9 @@ export async function mapUnitPiecesOnPool(pool: StepPool, work: QuantizedModel, 
   } finally {
     await pool.clear();
   }
+}
+
+/** A unit context's `mapPieces` on the pool (mapUnitPiecesOnPool); none without a pool, and augmentations then map on this thread. */
+export function unitPieceMapping(pool: StepPool | null, work: QuantizedModel, unit: CalibrationUnit): Pick<UnitContext, 'mapPieces'> {
+  return pool ? { mapPieces: (task, options, pieces) => mapUnitPiecesOnPool(pool, work, unit, task, options, pieces) } : {};
 }
