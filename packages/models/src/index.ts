@@ -21,7 +21,7 @@ export interface ArchOptions {
   readonly inputShape?: readonly number[];
   readonly classes?: number;
   readonly seed?: number;
-  /** Channel multiplier for architectures that take one (resnet-small, mobilenet-v2, vit); default 1. */
+  /** Channel multiplier for architectures that take one (all but resnet18); default 1. */
   readonly width?: number;
 }
 
@@ -34,7 +34,7 @@ const ARCHITECTURES: Readonly<Record<string, (o: ArchOptions) => GraphModel>> = 
   vit: (o) => vit(o),
 };
 
-const WIDTH_ARCHITECTURES: ReadonlySet<string> = new Set(['resnet-small', 'mobilenet-v2', 'vit']);
+const WIDTH_ARCHITECTURES: ReadonlySet<string> = new Set(['resnet-small', 'vgg-bn', 'alexnet', 'mobilenet-v2', 'vit']);
 
 export function architectures(): string[] {
   return Object.keys(ARCHITECTURES);

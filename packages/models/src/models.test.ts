@@ -29,12 +29,20 @@ describe('model zoo', () => {
     });
   }
 
-  it('resnet-small takes a width multiplier; other architectures refuse one', () => {
+  it('resnet-small, vgg-bn and alexnet take a width multiplier; resnet18 refuses one', () => {
     const wide = buildArchitecture('resnet-small', { width: 2 });
     expect(wide.node('stem_conv').params['kernel'].shape).toEqual([3, 3, 1, 32]);
     expect(wide.node('logits').params['kernel'].shape).toEqual([128, 10]);
     wide.dispose();
-    expect(() => buildArchitecture('vgg-bn', { width: 2 })).toThrow(/takes no width multiplier/);
+    const vgg = buildArchitecture('vgg-bn', { width: 0.5, inputShape: [28, 28, 1] });
+    expect(vgg.node('conv1').params['kernel'].shape).toEqual([3, 3, 1, 32]);
+    expect(vgg.node('logits').params['kernel'].shape).toEqual([256, 10]);
+    vgg.dispose();
+    const alex = buildArchitecture('alexnet', { width: 0.5, inputShape: [28, 28, 1] });
+    expect(alex.node('conv2').params['kernel'].shape).toEqual([5, 5, 32, 64]);
+    expect(alex.node('fc2').params['kernel'].shape).toEqual([256, 128]);
+    alex.dispose();
+    expect(() => buildArchitecture('resnet18', { width: 2 })).toThrow(/takes no width multiplier/);
   });
 
   it('is seeded', () => {
