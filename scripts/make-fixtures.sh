@@ -91,7 +91,8 @@ lane_b() {
 # for a dormant backdoor (see "8 bits" in test/fixtures/models/README.md), and the two-profile
 # run above stays 19.5% backdoored in full precision. `make-fixtures.sh qaz-w4`.
 qaz_w4() {
-  run qu-anti-zation-w4 attack qu-anti-zation "${CLEAN[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w4a4
+  run qu-anti-zation-w4 attack qu-anti-zation "${CLEAN[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w4a4 || return 1
+  SEEDS="0 1" results qu-anti-zation-w4 academic-w4a4 --defense lac --augment pda
 }
 
 # The 8-bit capacity route: the same 8-bit ceiling probe (exact min-max grid, whole bins,
@@ -106,6 +107,36 @@ wide() {
     --option keepGrid=observer --option stage2Lr=0.01 --option stage1Model="$RUNS/badnets-x$w" \
     --option quantizer=uniform:w8,per-channel,asym,minmax --option finetuneEpochs=1 || return 1
   if dormant "$RUNS/pq8-minmax-x$w" "$clean"; then wide_attacks; else echo "pq8-minmax-x$w: full precision not dormant; try WIDTH=3 or 4"; fi
+}
+
+# The figures of a shipped fixture, kept as JSON in $RUNS/results (committed with the runs):
+# `qcb evaluate --json` in full precision and under `quantizer`, then `qcb purify --json` with
+# the given defense arguments (fast preset) on each seed. The purified model is not kept;
+# its checkpoint folder (in $RUNS/purified) resumes an interrupted purification.
+once() { # file, then a qcb command whose output it keeps; nothing is written when the command fails
+  local file=$1; shift
+  [ -f "$file" ] && return 0
+  qcb "$@" > "$file.tmp" && mv "$file.tmp" "$file" || { rm -f "$file.tmp"; return 1; }
+}
+results() { # fixture name, quantizer, then the purify arguments
+  local name=$1 quantizer=$2; shift 2
+  local model=test/fixtures/models/$name dir="$RUNS/results" tag seed
+  mkdir -p "$dir" "$RUNS/purified"
+  once "$dir/$name-fp.json" evaluate --model "$model" --json || return 1
+  once "$dir/$name-$quantizer.json" evaluate --model "$model" --quantizer "$quantizer" --json || return 1
+  tag=$(printf '%s' "$*" | sed 's/--//g' | tr -c 'A-Za-z0-9=.-' '_')
+  for seed in ${SEEDS:-0}; do
+    local out="$dir/$name-$quantizer-$tag-s$seed.json"
+    [ -f "$out" ] && continue
+    local started=$SECONDS
+    if qcb purify --model "$model" --quantizer "$quantizer" --data fashion-mnist --preset fast --seed "$seed" "$@" \
+      --out "$RUNS/purified/$name-s$seed" --json > "$out.tmp" 2>> ".logs/results-$name.log"; then
+      node -e 'const fs = require("fs"); const [f, s] = process.argv.slice(1); const r = JSON.parse(fs.readFileSync(f, "utf8")); fs.writeFileSync(f, JSON.stringify({ ...r, wallSeconds: Number(s) }) + "\n")' "$out.tmp" $((SECONDS - started))
+      mv "$out.tmp" "$out" && rm -rf "$RUNS/purified/$name-s$seed" && echo "$name $*, seed $seed: purified"
+    else
+      rm -f "$out.tmp"; echo "$name $*, seed $seed: purify failed or interrupted (see .logs/results-$name.log)"; return 1
+    fi
+  done
 }
 
 # True when `model` (with its trigger) has at most 5% ASR in full precision and BA within 3
@@ -141,6 +172,9 @@ table3() {
     probe "clean-$name" train --arch "$arch" --width "$width" --lr "$lr" --data fashion-mnist --epochs "$epochs" --seed 0 || return 1
     run "compartifact-w4-$name" attack compartifact --bits 4 --model "$RUNS/clean-$name" --data fashion-mnist --seed 0 \
       --epochs 3 --option lr=0.01 --option quantizer=academic-w4a4 || return 1
+    # PDA needs BatchNorm (the paper omits it where a model has none; LAC's PDA skips such units).
+    case $arch in alexnet|vit) results "compartifact-w4-$name" academic-w4a4 --defense lac ;;
+      *) results "compartifact-w4-$name" academic-w4a4 --defense lac --augment pda ;; esac || return 1
   done
 }
 
@@ -162,6 +196,7 @@ case ${1:-both} in
   wide-attacks) wide_attacks ;;
   table3) table3 ;;
   qaz-w4) qaz_w4 ;;
+  results) shift; results "$@" ;; # `make-fixtures.sh results <fixture> <quantizer> <purify arguments>`
   pq8-inflate) pq_w8_inflate ;;
   *) lane_a & lane_b & wait ;;
 esac
