@@ -49,7 +49,6 @@ export async function learnUnitRounding(
   const guide = flipGuide(o.flipGuide, rounding, node, inputs);
   const flipped = rounding.flipped();
   const logits = tf.variable(rounding.initialLogits, true);
-  const optimizer = new Adam([logits]);
   const objective = roundingObjective(work, unit, rounding, flipped, guide, o);
   const count = inputs.shape[0];
   // Batches and scoring chunks are copied out of host memory: tf.gather and tf.slice on a
@@ -72,19 +71,9 @@ export async function learnUnitRounding(
     ctx.hooks.calibration.step.call({ unit, step, total: o.iterations, loss });
     ctx.progress.step(step, `loss ${loss.toPrecision(4)}`);
   };
-  ctx.progress.stage(`unit ${index + 1}/${work.model.units().length} ${unit.head}`, o.iterations);
-  try {
-    const initialLoss = scoreOnCache(rounding.nearestUp);
-    if (onPool) {
-      const parallel = await startParallelRounding(pool, work, unit, { inputs: hostInputs, targets: hostTargets }, guide, logits, o);
-      for (let it = 0; it < o.iterations; ) {
-        const batches = Array.from({ length: Math.min(POOL_STRETCH, o.iterations - it) }, batchAt);
-        (await parallel.steps(batches, o.lr, it)).forEach((loss, k) => report(it + k + 1, loss));
-        it += batches.length;
-      }
-      await parallel.call('publish');
-      parallel.copyValues(logits);
-    } else {
+  const trainOnThisThread = (): void => {
+    const optimizer = new Adam([logits]);
+    try {
       for (let it = 0; it < o.iterations; it++) {
         const b = regulariserExponent(o, it);
         const idx = batchAt();
@@ -99,6 +88,24 @@ export async function learnUnitRounding(
         });
         report(it + 1, loss);
       }
+    } finally {
+      optimizer.dispose();
+    }
+  };
+  ctx.progress.stage(`unit ${index + 1}/${work.model.units().length} ${unit.head}`, o.iterations);
+  try {
+    const initialLoss = scoreOnCache(rounding.nearestUp);
+    if (onPool) {
+      const parallel = await startParallelRounding(pool, work, unit, { inputs: hostInputs, targets: hostTargets }, guide, logits, o);
+      for (let it = 0; it < o.iterations; ) {
+        const batches = Array.from({ length: Math.min(POOL_STRETCH, o.iterations - it) }, batchAt);
+        (await parallel.steps(batches, o.lr, it)).forEach((loss, k) => report(it + k + 1, loss));
+        it += batches.length;
+      }
+      await parallel.call('publish');
+      parallel.copyValues(logits);
+    } else {
+      trainOnThisThread();
     }
     const hard = FlipRounding.hard(logits);
     const finalLoss = scoreOnCache(hard);
@@ -109,7 +116,6 @@ export async function learnUnitRounding(
     ctx.progress.stageDone(`reconstruction ${initialLoss.toPrecision(4)} -> ${finalLoss.toPrecision(4)}, ${flips} of ${view.size} roundings flipped`);
     return { steps: o.iterations, initialLoss, finalLoss, flips, weights: view.size };
   } finally {
-    optimizer.dispose();
     tf.dispose([view, guide, flipped, logits]);
     rounding.dispose();
   }
