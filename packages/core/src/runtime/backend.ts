@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { QcbError } from '../errors.js';
 import { loadNativeTensorflow, type NativeLoadFailure } from './native-tensorflow.js';
 import { guardWasmMalloc } from './memory/wasm-heap.js';
+import { registerReductionGradients } from './gradients/reduction-gradients.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -26,6 +27,7 @@ export async function initBackend(choice: BackendChoice): Promise<BackendInfo> {
   if (!isValidBackendChoice(choice)) {
     throw new QcbError('E_BACKEND', `Unknown backend '${String(choice)}'; valid backends are: ${BACKEND_CHOICES.join(', ')}.`);
   }
+  registerReductionGradients();
   switch (choice) {
     case 'cpu':
       await activateCpu();
