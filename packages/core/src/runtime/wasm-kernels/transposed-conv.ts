@@ -101,7 +101,8 @@ function phaseBlock(
   const right = outWidth - Math.max(0, -w.padAfter);
   const empty = h.size === 0 || w.size === 0 || h.numTaps === 0 || w.numTaps === 0 || bottom <= top || right <= left;
   if (empty) {
-    return tf.zeros([batch, blockHeight, blockWidth, channels]);
+    // Fill writes in the backend's memory; tf.zeros would make the block in JavaScript first.
+    return tf.fill([batch, blockHeight, blockWidth, channels], 0, 'float32') as tf.Tensor4D;
   }
   const window =
     top === 0 && left === 0 && bottom === outHeight && right === outWidth
