@@ -5,24 +5,37 @@ import { loadModel } from '../../io/model-io.js';
 import { parseQuantJson } from '../../quant/quant-json.js';
 import { QuantizedModel } from '../../quant/quantized-model.js';
 import { initBackend } from '../../runtime/backend.js';
-import { evaluateBaselines } from './baselines.js';
-import type { BaselineReply, BaselineRequest } from './baseline-protocol.js';
+import { evaluationPlan } from '../../metrics/evaluation-plan.js';
+import { evaluateWithProgress } from './baselines.js';
+import type { EvaluationResult } from './evaluation.js';
+import type { BaselineQuantized, BaselineReply, BaselineRequest } from './baseline-protocol.js';
 
-// Worker entry: its own tfjs engine and backend; rebuilds the two models exactly (fp weights,
-// the quantized graph with its params) and evaluates them, silently.
+// Worker entry: its own tfjs engine and backend; evaluates the full-precision model while the
+// caller quantizes, then rebuilds the quantized model exactly (its graph with its params and
+// quant.json) from the message the caller posts, and evaluates it, silently.
+const handed = new Promise<BaselineQuantized>((resolve) => parentPort?.once('message', resolve));
+
 async function replyFor(req: BaselineRequest): Promise<BaselineReply> {
   await initBackend(req.backend);
+  const o = req.batch !== undefined ? { batch: req.batch } : {};
   const fp = (await loadModel(req.fpDir)).model;
-  const qModel = (await loadModel(req.quantizedDir)).model;
+  let fpResult: EvaluationResult;
   try {
-    const parsed = parseQuantJson(req.quantJson, 'quant.json', new Set(qModel.graph.nodes.map((n) => n.name)));
-    const quantized = new QuantizedModel({
-      model: qModel, profile: parsed.profile, foldedBatchNorm: parsed.foldedBatchNorm,
-      weights: parsed.weights, activations: parsed.activations, weightsOnGrid: req.weightsOnGrid,
-    });
-    return { ok: true, baselines: evaluateBaselines(fp, quantized, req.set, undefined, req.batch) };
+    fpResult = evaluateWithProgress('evaluating fp', (x) => fp.predict(x), req.set, undefined, evaluationPlan(fp, o));
   } finally {
     fp.dispose();
+  }
+  const q = await handed;
+  const qModel = (await loadModel(q.quantizedDir)).model;
+  try {
+    const parsed = parseQuantJson(q.quantJson, 'quant.json', new Set(qModel.graph.nodes.map((n) => n.name)));
+    const quantized = new QuantizedModel({
+      model: qModel, profile: parsed.profile, foldedBatchNorm: parsed.foldedBatchNorm,
+      weights: parsed.weights, activations: parsed.activations, weightsOnGrid: q.weightsOnGrid,
+    });
+    const quantizedResult = evaluateWithProgress('evaluating quantized', (x) => quantized.predict(x), req.set, undefined, evaluationPlan(quantized, o));
+    return { ok: true, baselines: { fp: fpResult, quantized: quantizedResult } };
+  } finally {
     qModel.dispose();
   }
 }

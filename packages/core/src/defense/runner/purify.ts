@@ -118,6 +118,8 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
   let background: BaselineJob | null = null;
   try {
     const batch = r.batch !== undefined ? { batch: r.batch } : {};
+    // The side worker evaluates the full-precision model while this thread quantizes.
+    background = (r.baselineWorker ?? runThreads() > 1) ? await startBaselineJob(r.model, set, r.batch) : null;
     const quantized = await quantizeModel(r.model, profile, calibration, { hooks: r.engine.hooks.quantizer, ...batch });
     if (quantized.model !== r.model) owned.push(quantized.model);
     const evaluation = evaluationPlan(quantized, batch);
@@ -129,7 +131,7 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
       // The default 1,024 samples are the calibration batches themselves: one copy, not two (a 224x224 share is 600 MiB).
       ...(samples === 1024 ? { batches: calibration } : {}),
     });
-    background = (r.baselineWorker ?? runThreads() > 1) ? await startBaselineJob(r.model, quantized, set, r.batch) : null;
+    await background?.quantized(quantized);
     if (background) r.log?.('evaluating the fp and the quantized model on a worker thread, beside the defense');
     // Without the side worker: on the pool's workers (threaded-evaluation.ts) before the defense takes them, else here.
     const baselines: Promise<Baselines> = background ? background.result : Promise.resolve(await baselinesOnThreads(
