@@ -30,7 +30,8 @@ const WORKER = new URL('./baseline-worker.js', import.meta.url);
  * Evaluates the full-precision and the undefended quantized model on a worker thread, so
  * that on a machine with a second core they cost no wall time beside the calibration and
  * the defense: the worker starts on the full-precision model while the caller quantizes
- * (which runs on one thread), and takes the quantized model when `quantized` hands it over. Null where that does not help or cannot run: on a backend other than wasm or cpu
+ * (which runs on one thread), and takes the quantized model when `quantized` hands it over.
+ * Null where that does not help or cannot run: on a backend other than wasm or cpu
  * (the native one already uses every core), or where the compiled worker is absent (the
  * sources run under vitest); the caller then evaluates in its own thread.
  */

@@ -5,8 +5,7 @@ import { loadModel } from '../../io/model-io.js';
 import { parseQuantJson } from '../../quant/quant-json.js';
 import { QuantizedModel } from '../../quant/quantized-model.js';
 import { initBackend } from '../../runtime/backend.js';
-import { evaluationPlan } from '../../metrics/evaluation-plan.js';
-import { evaluateWithProgress } from './baselines.js';
+import { evaluateBaseline } from './baselines.js';
 import type { EvaluationResult } from './evaluation.js';
 import type { BaselineQuantized, BaselineReply, BaselineRequest } from './baseline-protocol.js';
 
@@ -17,11 +16,10 @@ const handed = new Promise<BaselineQuantized>((resolve) => parentPort?.once('mes
 
 async function replyFor(req: BaselineRequest): Promise<BaselineReply> {
   await initBackend(req.backend);
-  const o = req.batch !== undefined ? { batch: req.batch } : {};
   const fp = (await loadModel(req.fpDir)).model;
   let fpResult: EvaluationResult;
   try {
-    fpResult = evaluateWithProgress('evaluating fp', (x) => fp.predict(x), req.set, undefined, evaluationPlan(fp, o));
+    fpResult = evaluateBaseline('fp', fp, req.set, undefined, req.batch);
   } finally {
     fp.dispose();
   }
@@ -33,7 +31,7 @@ async function replyFor(req: BaselineRequest): Promise<BaselineReply> {
       model: qModel, profile: parsed.profile, foldedBatchNorm: parsed.foldedBatchNorm,
       weights: parsed.weights, activations: parsed.activations, weightsOnGrid: q.weightsOnGrid,
     });
-    const quantizedResult = evaluateWithProgress('evaluating quantized', (x) => quantized.predict(x), req.set, undefined, evaluationPlan(quantized, o));
+    const quantizedResult = evaluateBaseline('quantized', quantized, req.set, undefined, req.batch);
     return { ok: true, baselines: { fp: fpResult, quantized: quantizedResult } };
   } finally {
     qModel.dispose();

@@ -25,9 +25,10 @@ export function evaluateWithProgress(label: string, forward: Forward, set: Evalu
  * thread, each in batches that fit its memory (`batch`: --batch).
  */
 export function evaluateBaselines(fp: GraphModel, quantized: QuantizedModel, set: EvaluationSet, progress?: DefenseProgress, batch?: number): Baselines {
-  const o = batch !== undefined ? { batch } : {};
-  return {
-    fp: evaluateWithProgress('evaluating fp', (x) => fp.predict(x), set, progress, evaluationPlan(fp, o)),
-    quantized: evaluateWithProgress('evaluating quantized', (x) => quantized.predict(x), set, progress, evaluationPlan(quantized, o)),
-  };
+  return { fp: evaluateBaseline('fp', fp, set, progress, batch), quantized: evaluateBaseline('quantized', quantized, set, progress, batch) };
+}
+
+/** One of the two baselines ('evaluating fp' or 'evaluating quantized'), in batches that fit its memory (`batch`: --batch). */
+export function evaluateBaseline(which: keyof Baselines, model: GraphModel | QuantizedModel, set: EvaluationSet, progress?: DefenseProgress, batch?: number): EvaluationResult {
+  return evaluateWithProgress(`evaluating ${which}`, (x) => model.predict(x), set, progress, evaluationPlan(model, batch !== undefined ? { batch } : {}));
 }

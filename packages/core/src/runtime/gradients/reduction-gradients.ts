@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs-core';
  * times ones of the input's shape; Mean's divided by the reduced size), with the ones made by
  * the backend's Fill kernel instead of tf.ones. tf.ones builds its values in JavaScript: a new
  * Float32Array of the input's size, zeroed and filled, then copied into the backend. A LAC
- * step's reconstruction sums an activation-sized tensor and every BatchNorm in training mode
- * takes its batch moments, so each step allocated activation-sized buffers; on a pool the
- * workers' page faults on them contend for the process's memory map. The values, and the
+ * step's reconstruction sums an activation-sized tensor and PDA takes per-sample moments, so
+ * each of their steps allocated activation-sized buffers; on a pool the workers' page faults
+ * on them contend for the process's memory map. The values, and the
  * graph a second-order gradient differentiates, are the same.
  */
 function broadcastDy(dy: tf.Tensor, x: tf.Tensor, axis: number | number[]): tf.Tensor {
