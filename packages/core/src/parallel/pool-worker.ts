@@ -2,6 +2,7 @@ import '../tfjs-setup.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendChoice } from '../runtime/backend.js';
+import { movableBuffers } from './plain-tensor.js';
 import type { ParallelTask, ParallelTaskFactory, WorkerReply, WorkerRequest } from './task.js';
 
 // Worker entry of a StepPool: its own tfjs engine on the parent's backend (one thread each),
@@ -47,6 +48,7 @@ parentPort?.on('message', (req: WorkerRequest) => {
     } catch (e) {
       reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
     }
-    parentPort?.postMessage(reply);
+    // A result's plain tensors are fresh copies: moved, not cloned (plain-tensor.ts).
+    parentPort?.postMessage(reply, reply.ok ? movableBuffers(reply.result) : []);
   });
 });

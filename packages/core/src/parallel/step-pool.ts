@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { compiledModuleUrl } from './compiled-url.js';
+import { movableBuffers } from './plain-tensor.js';
 import type { TaskModule, WorkerReply, WorkerRequest } from './task.js';
 
 const WORKER = compiledModuleUrl('./pool-worker.js', import.meta.url);
@@ -61,7 +62,9 @@ export class StepPool {
   async setup(task: TaskModule, init: (worker: number) => unknown, gradientLength: number): Promise<void> {
     this.slots = this.workers.map(() => new Float32Array(new SharedArrayBuffer(4 * Math.max(1, gradientLength))));
     const count = this.workers.length;
-    await Promise.all(this.workers.map((w, index) => this.request(w, { type: 'setup', task, init: init(index), gradient: this.slots[index].buffer as SharedArrayBuffer, index, count })));
+    const inits = this.workers.map((_, index) => init(index));
+    const moved = movedToOne(inits);
+    await Promise.all(this.workers.map((w, index) => this.request(w, { type: 'setup', task, init: inits[index], gradient: this.slots[index].buffer as SharedArrayBuffer, index, count }, moved[index])));
   }
 
   /** Calls every worker (`payload(i)` for worker i) and returns their results in worker order. */
@@ -120,7 +123,7 @@ export class StepPool {
     await Promise.all(ended.map((w) => w.terminate()));
   }
 
-  private request(worker: Worker, req: WorkerRequest): Promise<unknown> {
+  private request(worker: Worker, req: WorkerRequest, transfer: readonly ArrayBuffer[] = []): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the step pool is closed'));
     return new Promise((resolve, reject) => {
       const onMessage = (reply: WorkerReply): void => {
@@ -146,9 +149,21 @@ export class StepPool {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage(req);
+      worker.postMessage(req, [...transfer]);
     });
   }
+}
+
+/**
+ * Per worker, the buffers of the fresh plain tensors (plain-tensor.ts) in its init that no
+ * other worker's init holds: those move to it instead of being cloned; shared ones are cloned
+ * to each.
+ */
+function movedToOne(inits: readonly unknown[]): ArrayBuffer[][] {
+  const lists = inits.map(movableBuffers);
+  const holders = new Map<ArrayBuffer, number>();
+  for (const list of lists) for (const b of list) holders.set(b, (holders.get(b) ?? 0) + 1);
+  return lists.map((list) => list.filter((b) => holders.get(b) === 1));
 }
 
 /**
