@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  AdamReplica, HostRows, fromPortableQuantized, mulberry32, replicaTask, shardsOf, weightParamOf,
+  AdamReplica, HostRows, fromPortableQuantized, mulberry32, ownShards, replicaTask, shardsOf, weightParamOf,
   type CalibrationUnit, type ParallelTask, type PortableQuantized, type ReplicaBuffers, type ShardGradient, type SharedRows,
 } from '@qcb/core';
 import { accumulated } from './accumulate.js';
@@ -33,7 +33,7 @@ export interface UnitTaskInit {
  * One LAC unit on a worker, data-parallel (core's AdamReplica holds this worker's alpha and
  * Adam): each step's gradient is the squared-Euclidean reconstruction of this worker's shard
  * of the batch, through lac.ts's forward (unit-forward.ts). Calls: 'steps', 'reset'
- * (replicaTask), and 'score' (this worker's part of the cache; worker 0 also publishes alpha).
+ * (replicaTask), and 'score' (this worker's parts of the cache; worker 0 also publishes alpha).
  */
 export function createUnitTask(raw: unknown, worker: { readonly index: number; readonly count: number }): ParallelTask {
   const init = raw as UnitTaskInit;
@@ -71,16 +71,21 @@ export function createUnitTask(raw: unknown, worker: { readonly index: number; r
 
   return replicaTask(replica, shardGradient, {
     calls: {
-      score: () => {
-        // Sum over this worker's rows of (rows x distance), per forward pass of scoreBatch rows.
-        const { start, size } = shardsOf(scoredInputs.count, worker.count)[worker.index];
-        let sum = 0;
-        for (let s = start; s < start + size; s += init.scoreBatch) {
-          const n = Math.min(init.scoreBatch, start + size - s);
-          sum += n * tf.tidy(() => squaredEuclidean(forward(scoredInputs.slice(s, n)), targets.slice(s, n)).dataSync()[0]);
-        }
+      score: (workers) => {
+        // Per part of the cache (one per pool worker) this worker takes (ownShards): the sum
+        // over its rows of (rows x distance), per forward pass of scoreBatch rows.
+        const parts = shardsOf(scoredInputs.count, worker.count);
+        const sums = ownShards(worker.index, workers as number, worker.count).map((j) => {
+          const { start, size } = parts[j];
+          let sum = 0;
+          for (let s = start; s < start + size; s += init.scoreBatch) {
+            const n = Math.min(init.scoreBatch, start + size - s);
+            sum += n * tf.tidy(() => squaredEuclidean(forward(scoredInputs.slice(s, n)), targets.slice(s, n)).dataSync()[0]);
+          }
+          return { part: j, sum };
+        });
         replica.publish();
-        return sum;
+        return sums;
       },
     },
     dispose: () => {

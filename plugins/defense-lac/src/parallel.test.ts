@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { setRunThreads, weightParamOf, type QuantizedModel, type UnitReport } from '@qcb/core';
+import { holdThread, setRunThreads, weightParamOf, type QuantizedModel, type UnitReport } from '@qcb/core';
 import { describe, expect, it } from 'vitest';
 import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
 import { idleWorkerTensors, useThreads } from '../../../test/helpers/threads.js';
@@ -29,6 +29,19 @@ describe('LAC on two threads', () => {
     const b = await purifyWith(2);
     expect(b.reports).toEqual(a.reports);
     expect(b.weights).toEqual(a.weights);
+  });
+
+  it('gives the same figures while other work holds a thread (its steps and scorings then on one worker)', async () => {
+    const whole = await purifyWith(2);
+    const release = holdThread();
+    let held: Awaited<ReturnType<typeof purifyWith>>;
+    try {
+      held = await purifyWith(2);
+    } finally {
+      release();
+    }
+    expect(held.reports).toEqual(whole.reports);
+    expect(held.weights).toEqual(whole.weights);
   });
 
   it('scores the cache as one thread does, and leaks no tensor beyond what the one-thread run leaves, nor on the workers', async () => {

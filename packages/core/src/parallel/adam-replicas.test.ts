@@ -54,6 +54,32 @@ describe('ReplicaRun and AdamReplica', () => {
     adam.dispose();
   });
 
+  it('give the whole pool\'s values when some calls take one worker (the other catches up before it is needed)', async () => {
+    const { x, y, batches } = problem();
+    const pool = (await StepPool.start(2))!;
+    const whole = tf.variable(tf.zeros([3, 1]));
+    const mixed = tf.variable(tf.zeros([3, 1]));
+    try {
+      const init = (replica: unknown) => ({ x: x.shared(), y: y.shared(), replica, failOnRow: -1 });
+      const train = async (into: tf.Variable, workers: readonly number[]): Promise<number[]> => {
+        const run = await ReplicaRun.start(pool, TASK, into, init);
+        const losses: number[] = [];
+        for (let c = 0; c < workers.length; c++) losses.push(...(await run.steps(batches.slice(5 * c, 5 * c + 5), 0.05, 5 * c, workers[c])));
+        await run.call('publish');
+        run.copyValues(into);
+        return losses;
+      };
+      const wholeLosses = await train(whole, [2, 2, 2, 2, 2, 2]);
+      // One worker for two calls, both again (a catch-up), one, both.
+      const mixedLosses = await train(mixed, [1, 1, 2, 1, 2, 2]);
+      expect(mixedLosses).toEqual(wholeLosses);
+      expect(Array.from(mixed.dataSync())).toEqual(Array.from(whole.dataSync()));
+    } finally {
+      await pool.close();
+      tf.dispose([whole, mixed]);
+    }
+  });
+
   it('reject a call whose step fails on one worker, without leaving the other at the barrier', async () => {
     const { x, y, batches } = problem();
     const pool = (await StepPool.start(2))!;

@@ -50,6 +50,14 @@ export class StepBarrier {
     this.check();
   }
 
+  /**
+   * Zeroes the arrivals of a barrier that no participant is inside (between two calls of a
+   * pool), so that the next call's participants, however many, start counting afresh.
+   */
+  static restart(buffer: SharedArrayBuffer): void {
+    Atomics.store(new Int32Array(buffer), ARRIVED, 0);
+  }
+
   /** Releases every waiting participant with an error (this one failed and will not arrive). */
   fail(): void {
     Atomics.store(this.cells, FAILED, 1);

@@ -18,3 +18,25 @@ export function setRunThreads(threads: number | undefined): number {
   configured = n;
   return n;
 }
+
+let held = 0;
+
+/**
+ * Marks one of the run's threads as taken by other work until the returned release is called
+ * (the purification's side worker while it evaluates the baselines), so that a stage that
+ * can choose (freeThreads) leaves that core to it.
+ */
+export function holdThread(): () => void {
+  held++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    held--;
+  };
+}
+
+/** The run's threads less those other work holds now (holdThread); at least 1. */
+export function freeThreads(): number {
+  return Math.max(1, configured - held);
+}

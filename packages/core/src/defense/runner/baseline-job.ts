@@ -9,6 +9,7 @@ import { QcbError } from '../../errors.js';
 import type { GraphModel } from '../../ir/graph-model.js';
 import type { JsonObject } from '../../io/folder/index.js';
 import { saveModel } from '../../io/model-io.js';
+import { holdThread } from '../../parallel/threads.js';
 import { quantJsonOf } from '../../quant/quant-json.js';
 import type { QuantizedModel } from '../../quant/quantized-model.js';
 import type { BaselineQuantized, BaselineReply, BaselineRequest } from './baseline-protocol.js';
@@ -59,6 +60,9 @@ export async function startBaselineJob(fp: GraphModel, set: EvaluationSet, batch
   });
   // Awaited only after the defense: keep an early failure from counting as unhandled meanwhile.
   result.catch(() => undefined);
+  // Its core is taken until it reports: the defense's replicas leave it alone (freeThreads).
+  const release = holdThread();
+  result.then(release, release);
   return {
     quantized: async (model) => {
       const handed: BaselineQuantized = {
@@ -71,6 +75,7 @@ export async function startBaselineJob(fp: GraphModel, set: EvaluationSet, batch
     },
     result,
     stop: async () => {
+      release();
       await worker.terminate();
       await rm(dir, { recursive: true, force: true });
     },
