@@ -10,7 +10,8 @@ import type { StepPool } from './step-pool.js';
 /**
  * Shared memory of one variable trained with Adam on a StepPool's workers, data-parallel as
  * PyTorch's DDP: the variable's values (published by worker 0, or written by the calling
- * thread before a reset), two sets (even and odd steps) of one gradient slot per worker, and
+ * thread before a reset), two sets (even and odd steps) of one gradient slot per shard (one shard per pool
+ * worker), and
  * the workers' barrier.
  */
 export interface ReplicaBuffers {
@@ -56,9 +57,10 @@ export function ownShards(index: number, workers: number, count: number): number
 export type ShardGradient = (rows: Int32Array, shard: Shard, share: number, iteration: number) => { value: number; grad: tf.Tensor };
 
 /**
- * One worker's replica of the variable and of Adam. Each step its shard's gradient goes to
- * its slot, a barrier, every worker sums the slots in worker order and applies the same
- * update, so the replicas stay equal without sending weights. Slots alternate between two
+ * One worker's replica of the variable and of Adam. Each step the gradient of each shard it
+ * takes (ownShards: its own, or more when fewer workers take part) goes to that shard's slot,
+ * a barrier, every worker sums the slots in shard order and applies the same update, so the
+ * replicas stay equal without sending weights. Slots alternate between two
  * sets on even and odd steps: a worker that starts the next step never overwrites a slot
  * another is still summing.
  */
