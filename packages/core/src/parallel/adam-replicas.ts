@@ -10,9 +10,8 @@ import type { StepPool } from './step-pool.js';
 /**
  * Shared memory of one variable trained with Adam on a StepPool's workers, data-parallel as
  * PyTorch's DDP: the variable's values (published by worker 0, or written by the calling
- * thread before a reset), two sets (even and odd steps) of one gradient slot per shard (one shard per pool
- * worker), and
- * the workers' barrier.
+ * thread before a reset), two sets (even and odd steps) of one gradient slot per shard (one
+ * shard per pool worker), and the workers' barrier.
  */
 export interface ReplicaBuffers {
   readonly values: SharedArrayBuffer;
