@@ -79,6 +79,9 @@ async function main(): Promise<void> {
       if (threads > 1) {
         const tn = torchStepTime(threads, batch, torchSteps, 3);
         log(`  PyTorch, ${tn.threads} threads        ${fmt(tn.seconds)} s/step   qcb / PyTorch ${fmt(all.seconds / tn.seconds)}   (target <= 1)`);
+        // PyTorch's own ratio says how much of the other cores this run really had: on a
+        // shared virtual machine it moves from run to run as much as qcb's does.
+        log(`  PyTorch ${tn.threads} threads / 1 thread  ${fmt(t1.seconds / tn.seconds)}x faster`);
       }
     }
   }
