@@ -41,12 +41,12 @@ export class ParallelUnit {
    * computed as the whole pool would.
    */
   steps(batches: readonly (readonly number[])[], lr: number, first: number): Promise<number[]> {
-    return this.run.steps(batches, lr, first, freeThreads());
+    return this.run.steps(batches, lr, first, freeThreads(this.run.pool.size));
   }
 
   /** The reconstruction loss over the whole cache at the workers' alpha (then readable with `copyAlpha`). */
   async score(): Promise<number> {
-    const answers = (await this.run.callActive('score', freeThreads())) as { part: number; sum: number }[][];
+    const answers = (await this.run.callActive('score', freeThreads(this.run.pool.size))) as { part: number; sum: number }[][];
     // Summed in part order, whichever worker scored each part.
     const sums = answers.flat().sort((a, b) => a.part - b.part);
     return sums.reduce((a, b) => a + b.sum, 0) / this.count;

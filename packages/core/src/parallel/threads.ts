@@ -36,7 +36,7 @@ export function holdThread(): () => void {
   };
 }
 
-/** The run's threads less those other work holds now (holdThread); at least 1. */
-export function freeThreads(): number {
-  return Math.max(1, configured - held);
+/** Of `total` threads (default the run's), those other work does not hold now (holdThread); at least 1. */
+export function freeThreads(total: number = configured): number {
+  return Math.max(1, total - held);
 }
