@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  Adam, HostRows, channelsLastView, freeThreads, mulberry32, weightParamOf, weightedSum,
+  Adam, HostRows, channelsLastView, mulberry32, weightParamOf, weightedSum,
   type CalibrationUnit, type DefenseContext, type QuantizedModel, type StepPool, type UnitReport,
 } from '@qcb/core';
 import { flipGuide } from './guide.js';
@@ -99,7 +99,7 @@ export async function learnUnitRounding(
       const parallel = await startParallelRounding(pool, work, unit, { inputs: hostInputs, targets: hostTargets }, guide, logits, o);
       for (let it = 0; it < o.iterations; ) {
         const batches = Array.from({ length: Math.min(POOL_STRETCH, o.iterations - it) }, batchAt);
-        (await parallel.steps(batches, o.lr, it, freeThreads(parallel.pool.size))).forEach((loss, k) => report(it + k + 1, loss));
+        (await parallel.steps(batches, o.lr, it)).forEach((loss, k) => report(it + k + 1, loss));
         it += batches.length;
       }
       await parallel.call('publish');

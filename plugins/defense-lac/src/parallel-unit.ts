@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ReplicaRun, compiledModuleUrl, freeThreads, toPortableQuantized, type CalibrationUnit, type HostRows, type QuantizedModel, type StepPool } from '@qcb/core';
+import { ReplicaRun, compiledModuleUrl, toPortableQuantized, type CalibrationUnit, type HostRows, type QuantizedModel, type StepPool } from '@qcb/core';
 import type { UnitTaskInit } from './parallel-unit-task.js';
 
 const TASK = { url: compiledModuleUrl('./parallel-unit-task.js', import.meta.url).href, exportName: 'createUnitTask' };
@@ -37,16 +37,16 @@ export class ParallelUnit {
   /**
    * Adam steps at `lr`, one per batch of cache rows (all of one size), the first being step
    * `first` of the unit; each step's batch loss. They run on the workers the run's other work
-   * leaves free (freeThreads: one while the side worker evaluates the baselines), each shard
-   * computed as the whole pool would.
+   * leaves free (ReplicaRun's default: one while the side worker evaluates the baselines),
+   * each shard computed as the whole pool would.
    */
   steps(batches: readonly (readonly number[])[], lr: number, first: number): Promise<number[]> {
-    return this.run.steps(batches, lr, first, freeThreads(this.run.pool.size));
+    return this.run.steps(batches, lr, first);
   }
 
   /** The reconstruction loss over the whole cache at the workers' alpha (then readable with `copyAlpha`). */
   async score(): Promise<number> {
-    const answers = (await this.run.callActive('score', freeThreads(this.run.pool.size))) as { part: number; sum: number }[][];
+    const answers = (await this.run.callActive('score')) as { part: number; sum: number }[][];
     // Summed in part order, whichever worker scored each part.
     const sums = answers.flat().sort((a, b) => a.part - b.part);
     return sums.reduce((a, b) => a + b.sum, 0) / this.count;

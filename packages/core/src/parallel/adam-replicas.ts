@@ -6,6 +6,7 @@ import { shardsOf, type Shard } from './shards.js';
 import { StepBarrier, barrierBuffer } from './step-barrier.js';
 import type { ParallelTask, TaskModule } from './task.js';
 import type { StepPool } from './step-pool.js';
+import { freeThreads } from './threads.js';
 
 /**
  * Shared memory of one variable trained with Adam on a StepPool's workers, data-parallel as
@@ -218,9 +219,10 @@ export class ReplicaRun {
 
   /**
    * Adam steps at `lr`, one per batch of rows (all of one size), the first being step `first`,
-   * on the first `workers` of the pool (default all); each step's batch loss.
+   * on the first `workers` of the pool (default: those the run's other work leaves free,
+   * freeThreads); each step's batch loss.
    */
-  async steps(batches: readonly (readonly number[])[], lr: number, first: number, workers = this.pool.size): Promise<number[]> {
+  async steps(batches: readonly (readonly number[])[], lr: number, first: number, workers = freeThreads(this.pool.size)): Promise<number[]> {
     const active = await this.activate(workers);
     const batch = batches[0]?.length ?? 0;
     const rows = Int32Array.from(batches.flat());
@@ -252,10 +254,11 @@ export class ReplicaRun {
   }
 
   /**
-   * The task's own call on the first `workers` of the pool (brought up to date first), with
-   * the number of them as payload; their answers in worker order.
+   * The task's own call on the first `workers` of the pool (default: those left free, as for
+   * `steps`; brought up to date first), with the number of them as payload; their answers in
+   * worker order.
    */
-  async callActive(kind: string, workers = this.pool.size): Promise<unknown[]> {
+  async callActive(kind: string, workers = freeThreads(this.pool.size)): Promise<unknown[]> {
     const active = await this.activate(workers);
     return Promise.all(Array.from({ length: active }, (_, w) => this.pool.callWorker(w, kind, active)));
   }
