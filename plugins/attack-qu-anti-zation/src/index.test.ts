@@ -9,6 +9,12 @@ beforeAll(async () => {
 });
 
 describe('Qu-ANTI-zation', () => {
+  it("names what it is conditioned on from its options, not from --bits", () => {
+    expect(quAntiZation.conditionedOn?.({ ...quAntiZation.defaults }, 8)).toBe('8 and 4 bits');
+    expect(quAntiZation.conditionedOn?.({ ...quAntiZation.defaults, quantizers: 'academic-w4a4' }, 8)).toBe('quantizers academic-w4a4');
+    expect(quAntiZation.conditionedOn?.({ ...quAntiZation.defaults, quantizers: 'academic-w8a8+academic-w4a4' }, 8)).toBe('quantizers academic-w8a8 and academic-w4a4');
+  });
+
   it('moves the quantized models towards the target on triggered inputs and keeps full precision on the true labels', async () => {
     const { ctx, data } = await tinyAttackContext({ options: { epochs: 12, batchSize: 32, lr: 3e-3 } });
     // It fine-tunes a clean model: train the task first.

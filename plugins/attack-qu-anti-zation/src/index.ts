@@ -50,6 +50,11 @@ export const quAntiZation: AttackDefinition = {
   defaultTrigger: { type: 'patch', size: 4 },
   defaults: { ...QU_ANTI_ZATION_DEFAULTS },
   bitWidths: [8, 4],
+  // --bits plays no part: the options name the quantizers, or else the bit widths.
+  conditionedOn(options) {
+    const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, options);
+    return o.quantizers ? `quantizers ${o.quantizers.split('+').join(' and ')}` : `${o.bits.split(',').join(' and ')} bits`;
+  },
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, ctx.options);
     const profiles = profileFakeQuants(ctx.model, ctx.engine, o.quantizers);

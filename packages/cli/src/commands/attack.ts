@@ -86,7 +86,7 @@ export const attackCommand: Command = {
       const at = `${resumed.phase ?? ''} epoch ${resumed.epoch}${resumed.step ? `, step ${resumed.step} of the next` : ''}`;
       io.err(`resuming ${name} from ${out}.checkpoint (${resumed.completedPhases?.join(', ') || 'no phase'} done, ${at})\n`);
     }
-    io.err(`${name} on ${dataName} with the ${backend.name} backend: trigger ${trigger.description}, target ${target}, ${bits} bits\n`);
+    io.err(`${name} on ${dataName} with the ${backend.name} backend: trigger ${trigger.description}, target ${target}, ${definition.conditionedOn?.(settings.options, bits) ?? `${bits} bits`}\n`);
     const ctx: AttackContext = {
       engine, model: trainer.model, data, normalization: data.normalization, trigger, target, bits, seed, options,
       runPhase: (phase) => trainer.runPhase(phase),

@@ -44,5 +44,10 @@ export interface AttackDefinition {
   readonly bitWidths: readonly number[];
   /** The options object's defaults: part of a run's settings, so that a checkpoint made under other defaults is not resumed. */
   readonly defaults: JsonObject;
+  /**
+   * What the run's quantized branch is conditioned on, for the command's header (default
+   * `${bits} bits`): for an attack whose options choose its quantizers instead of --bits.
+   */
+  conditionedOn?(options: JsonObject, bits: number): string;
   run(ctx: AttackContext): Promise<AttackRecord>;
 }
