@@ -16,6 +16,23 @@ describe('progressBar', () => {
     expect(lines[9]).toBe('epoch 1/2 [##########] 20/20 20s  acc 90%\n');
   });
 
+  it('when not interactive, also prints a line after a minute without one', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const p = progressBar({ label: 'epoch 1/1', total: 100, write: (s) => lines.push(s), interactive: false, width: 10, now: () => t });
+    // 25 s a step: the first 10% (step 10) is 250 s away.
+    for (let i = 1; i <= 10; i++) {
+      t += 25;
+      p.update(i);
+    }
+    expect(lines).toEqual([
+      'epoch 1/1 [----------] 3/100 eta 40m25s\n',
+      'epoch 1/1 [#---------] 6/100 eta 39m10s\n',
+      'epoch 1/1 [#---------] 9/100 eta 37m55s\n',
+      'epoch 1/1 [#---------] 10/100 eta 37m30s\n',
+    ]);
+  });
+
   it('redraws in place on a terminal, at most ten times a second', () => {
     const out: string[] = [];
     let t = 0;

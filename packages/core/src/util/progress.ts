@@ -8,11 +8,17 @@ export interface ProgressOptions {
   readonly label: string;
   readonly total: number;
   readonly write: (text: string) => void;
-  /** Redraw one line in place (a TTY); otherwise print a line every 10%. */
+  /**
+   * Redraw one line in place (a TTY); otherwise print a line every 10%, and after a minute
+   * without one (a slow loop's log shows it is alive, with its eta).
+   */
   readonly interactive: boolean;
   readonly width?: number;
   readonly now?: () => number;
 }
+
+/** Longest a non-interactive bar stays silent while its loop moves. */
+const QUIET_SECONDS = 60;
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
@@ -29,6 +35,8 @@ export function progressBar(options: ProgressOptions): Progress {
   const start = now();
   let lastDraw = -Infinity;
   let lastDecile = 0;
+  let lastLine = start;
+  let lastDone = 0;
 
   const line = (done: number, info: string | undefined, final: boolean): string => {
     const frac = options.total > 0 ? Math.min(1, done / options.total) : 1;
@@ -49,8 +57,12 @@ export function progressBar(options: ProgressOptions): Progress {
         return;
       }
       const decile = Math.floor((10 * done) / Math.max(1, options.total));
-      if (decile > lastDecile && decile < 10) {
-        lastDecile = decile;
+      const t = now();
+      const quiet = t - lastLine >= QUIET_SECONDS && done > lastDone && done < options.total;
+      if ((decile > lastDecile && decile < 10) || quiet) {
+        lastDecile = Math.max(lastDecile, decile);
+        lastLine = t;
+        lastDone = done;
         options.write(`${line(done, info, false)}\n`);
       }
     },
