@@ -177,7 +177,8 @@ wide_attacks() {
 # out of the 3 GiB wasm budget at batch 64 (two branches of 2 x 64 images, every fake-quant's
 # intermediates kept for the backward pass): batch 32, about an hour an epoch beside a lane.
 # vit comes last and attacks at batch 64: at batch 128 its attack held 3.4 GiB resident (the
-# heap's limit is 4 GiB) and had not finished 47 steps after 400 s beside a lane.
+# heap's limit is 4 GiB) and had not finished 47 steps after 400 s beside a lane; at 64 it
+# holds 1.9 GB and takes about 4 s a step beside three other jobs (about an hour an epoch).
 TABLE3=(mobilenet-v2:mobilenet-v2:0.5:0.05:4:32 alexnet:alexnet:0.5:0.01:4:128 vgg-bn:vgg-bn:0.5:0.05:4:128 vit:vit:1:0.05:4:64)
 table3() {
   local spec name arch width lr epochs batch
