@@ -55,41 +55,46 @@ async function main(): Promise<void> {
   }
   log(`  all convs: ${fmt(rate.gflops)} GFLOP/s\n`);
 
-  const { one, all } = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads);
-  const stepFlops = 3 * rate.forwardFlopsPerSample * batch;
-  const share = (t: StepTiming): string => `${fmt((100 * stepFlops) / t.seconds / 1e9 / rate.gflops)}% of the one-thread forward conv rate`;
-  log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps after ${wasmWarmup}, 1 thread and ${threads} each in processes of their own, alternating (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
-  log(`  wasm, 1 thread             ${fmt(one.seconds)} s/step   ${share(one)}   (loss ${fmt(one.loss)})`);
-  if (threads > 1) {
-    log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);
-    log(`  ${threads} threads / 1 thread      ${fmt(one.seconds / all.seconds)}x faster   (target >= 1.7x on 2 cores)`);
-  }
-  if (wide > 0 && wide !== 1) {
-    const w = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads, wide);
-    log(`  resnet-small --width ${wide} (${w.one.params.toLocaleString('en-US')} parameters), the wider network of the 8-bit attacks' capacity route, the same way:`);
-    log(`  wasm, 1 thread             ${fmt(w.one.seconds)} s/step   ${fmt(w.one.seconds / one.seconds)}x the width-1 step`);
-    if (threads > 1) log(`  wasm, ${threads} threads (data-par.) ${fmt(w.all.seconds)} s/step   ${fmt(w.one.seconds / w.all.seconds)}x faster than 1 thread`);
-  }
-  if (torchSteps > 0) {
-    if (!torchAvailable()) {
-      log('  PyTorch: skipped (python3 cannot import torch; on Debian: apt-get install python3-torch)');
-    } else {
-      const t1 = torchStepTime(1, batch, torchSteps, 3);
-      log(`  PyTorch ${t1.torch}, 1 thread   ${fmt(t1.seconds)} s/step   qcb / PyTorch ${fmt(one.seconds / t1.seconds)}`);
-      if (threads > 1) {
-        const tn = torchStepTime(threads, batch, torchSteps, 3);
-        log(`  PyTorch, ${tn.threads} threads        ${fmt(tn.seconds)} s/step   qcb / PyTorch ${fmt(all.seconds / tn.seconds)}   (target <= 1)`);
-        // PyTorch's own ratio says how much of the other cores this run really had: on a
-        // shared virtual machine it moves from run to run as much as qcb's does.
-        log(`  PyTorch ${tn.threads} threads / 1 thread  ${fmt(t1.seconds / tn.seconds)}x faster`);
+  // The step's figures (and the PyTorch and cpu ratios to them); --wasm-steps 0 skips them all.
+  if (wasmSteps > 0) {
+    const { one, all } = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads);
+    const stepFlops = 3 * rate.forwardFlopsPerSample * batch;
+    const share = (t: StepTiming): string => `${fmt((100 * stepFlops) / t.seconds / 1e9 / rate.gflops)}% of the one-thread forward conv rate`;
+    log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps after ${wasmWarmup}, 1 thread and ${threads} each in processes of their own, alternating (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
+    log(`  wasm, 1 thread             ${fmt(one.seconds)} s/step   ${share(one)}   (loss ${fmt(one.loss)})`);
+    if (threads > 1) {
+      log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);
+      log(`  ${threads} threads / 1 thread      ${fmt(one.seconds / all.seconds)}x faster   (target >= 1.7x on 2 cores)`);
+    }
+    if (wide > 0 && wide !== 1) {
+      const w = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads, wide);
+      log(`  resnet-small --width ${wide} (${w.one.params.toLocaleString('en-US')} parameters), the wider network of the 8-bit attacks' capacity route, the same way:`);
+      log(`  wasm, 1 thread             ${fmt(w.one.seconds)} s/step   ${fmt(w.one.seconds / one.seconds)}x the width-1 step`);
+      if (threads > 1) log(`  wasm, ${threads} threads (data-par.) ${fmt(w.all.seconds)} s/step   ${fmt(w.one.seconds / w.all.seconds)}x faster than 1 thread`);
+    }
+    if (torchSteps > 0) {
+      if (!torchAvailable()) {
+        log('  PyTorch: skipped (python3 cannot import torch; on Debian: apt-get install python3-torch)');
+      } else {
+        const t1 = torchStepTime(1, batch, torchSteps, 3);
+        log(`  PyTorch ${t1.torch}, 1 thread   ${fmt(t1.seconds)} s/step   qcb / PyTorch ${fmt(one.seconds / t1.seconds)}`);
+        if (threads > 1) {
+          const tn = torchStepTime(threads, batch, torchSteps, 3);
+          log(`  PyTorch, ${tn.threads} threads        ${fmt(tn.seconds)} s/step   qcb / PyTorch ${fmt(all.seconds / tn.seconds)}   (target <= 1)`);
+          // PyTorch's own ratio says how much of the other cores this run really had: on a
+          // shared virtual machine it moves from run to run as much as qcb's does.
+          log(`  PyTorch ${tn.threads} threads / 1 thread  ${fmt(t1.seconds / tn.seconds)}x faster`);
+        }
       }
     }
-  }
-  if (cpuSteps > 0) {
-    process.stderr.write(`timing ${cpuSteps + 1} steps on the cpu backend (about a minute each)...\n`);
-    const cpu = await trainingStepTime('cpu', batch, cpuSteps, 1);
-    log(`  cpu backend, 1 thread      ${fmt(cpu.seconds)} s/step   (loss ${fmt(cpu.loss)})`);
-    log(`  wasm speed-up over cpu     ${fmt(cpu.seconds / one.seconds)}x   (target >= 50x)`);
+    if (cpuSteps > 0) {
+      process.stderr.write(`timing ${cpuSteps + 1} steps on the cpu backend (about a minute each)...\n`);
+      const cpu = await trainingStepTime('cpu', batch, cpuSteps, 1);
+      log(`  cpu backend, 1 thread      ${fmt(cpu.seconds)} s/step   (loss ${fmt(cpu.loss)})`);
+      log(`  wasm speed-up over cpu     ${fmt(cpu.seconds / one.seconds)}x   (target >= 50x)`);
+    }
+  } else {
+    log('training step: skipped (--wasm-steps 0)');
   }
   const cases = parsePurifyCases(values.purify ?? '');
   if (cases.length > 0) {

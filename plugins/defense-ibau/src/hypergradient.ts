@@ -11,6 +11,14 @@ export interface FixedPointSpec {
   readonly step: number;
 }
 
+/** The outer loss at the current model and delta, and its gradients in both. */
+export interface OuterGradients {
+  readonly loss: number;
+  /** One per variable. */
+  readonly gTheta: tf.Tensor[];
+  readonly gDelta: tf.Tensor;
+}
+
 export interface Hypergradient {
   /** The outer loss at the current model. */
   readonly loss: number;
@@ -20,34 +28,49 @@ export interface Hypergradient {
   readonly iterations: number;
 }
 
+/** The outer loss's gradients by backpropagation on this thread: `outerLoss` must read the variables and delta. */
+export function outerGradients(vars: readonly tf.Variable[], delta: tf.Variable, outerLoss: () => tf.Scalar): OuterGradients {
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(outerLoss, [...vars, delta]);
+    return { loss: value.dataSync()[0], gTheta: vars.map((v) => grads[v.name] ?? tf.zerosLike(v)), gDelta: grads[delta.name] ?? tf.zerosLike(delta) };
+  });
+}
+
 /**
  * The implicit hypergradient of I-BAU's outer loss (the fixed-point method of the authors'
  * hypergrad.py, after Grazzi et al. 2020): with g_theta, g_delta the gradients of the outer
  * loss, iterate v <- (d phi / d delta)^T v + g_delta = v - step * H v + g_delta from v = 0
  * at most K times, then return g_theta + (d phi / d theta)^T v
  * = g_theta - step * d/dtheta <grad_delta L_inner, v>. `delta` is the inner solution,
- * held fixed; the outer loss must read it (and the variables) so that both get gradients.
+ * held fixed. The gradients and products may come from this thread or from a pool's
+ * workers (pool.ts); this takes ownership of `outer`'s tensors.
  */
-export function implicitHypergradient(
-  vars: readonly tf.Variable[], delta: tf.Variable, outerLoss: () => tf.Scalar, second: SecondOrder, spec: FixedPointSpec,
-): Hypergradient {
-  return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(outerLoss, [...vars, delta]);
-    const gTheta = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
-    const gDelta = grads[delta.name] ?? tf.zerosLike(delta);
-    const loss = value.dataSync()[0];
-    if (tf.norm(gDelta).dataSync()[0] === 0) return { loss, grads: gTheta, iterations: 0 };
+export async function implicitHypergradient(outer: OuterGradients, delta: tf.Tensor, second: SecondOrder, spec: FixedPointSpec): Promise<Hypergradient> {
+  const { loss, gTheta, gDelta } = outer;
+  try {
+    if (tf.tidy(() => tf.norm(gDelta).dataSync()[0]) === 0) return { loss, grads: gTheta, iterations: 0 };
     // The first iteration from v = 0 gives g_delta.
-    let v: tf.Tensor = gDelta;
+    let v: tf.Tensor = tf.clone(gDelta);
     let iterations = 1;
-    while (iterations < spec.iterations) {
-      const next = tf.add(tf.sub(v, tf.mul(second.hvp(delta, v), spec.step)), gDelta);
-      const change = tf.norm(tf.sub(next, v)).dataSync()[0];
-      v = next;
-      iterations++;
-      if (change < TOLERANCE) break;
+    try {
+      while (iterations < spec.iterations) {
+        const hv = await second.hvp(delta, v);
+        const next = tf.tidy(() => tf.add(tf.sub(v, tf.mul(hv, spec.step)), gDelta));
+        hv.dispose();
+        const change = tf.tidy(() => tf.norm(tf.sub(next, v)).dataSync()[0]);
+        v.dispose();
+        v = next;
+        iterations++;
+        if (change < TOLERANCE) break;
+      }
+      const mixed = await second.mixed(delta, v);
+      const grads = tf.tidy(() => gTheta.map((g, i) => tf.sub(g, tf.mul(mixed[i], spec.step))));
+      tf.dispose([...mixed, ...gTheta]);
+      return { loss, grads, iterations };
+    } finally {
+      v.dispose();
     }
-    const mixed = second.mixed(delta, v);
-    return { loss, grads: gTheta.map((g, i) => tf.sub(g, tf.mul(mixed[i], spec.step))), iterations };
-  });
+  } finally {
+    gDelta.dispose();
+  }
 }

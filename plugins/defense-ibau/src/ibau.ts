@@ -4,8 +4,9 @@ import {
   type Batch, type DefenseContext, type DefenseDefinition, type EpochBatchOptions, type GraphModel, type TrainingResume,
 } from '@qcb/core';
 import { IBAU_FAST, resolveIbauOptions, type IbauOptions } from './options.js';
-import { IBAU_STAGE, outerStep, patchMask, type OuterStepSetup } from './outer-step.js';
-import { searchPerturbation } from './perturbation.js';
+import { IBAU_STAGE, localTerms, outerStep, patchMask, type OuterStepSetup } from './outer-step.js';
+import { localSearchGradient, searchPerturbation, type SearchGradient } from './perturbation.js';
+import { IbauPool } from './pool.js';
 import { exactSecondOrder, finiteDifferenceSecondOrder, supportsExactSecondOrder, type InnerLoss, type SecondOrder } from './second-order.js';
 
 export const IBAU_PHASE = 'unlearn';
@@ -21,12 +22,17 @@ function innerBatch(ctx: DefenseContext, batches: EpochBatchOptions, size: numbe
   return cut;
 }
 
-function secondOrderFor(o: IbauOptions, inner: InnerLoss): SecondOrder {
-  const exact = supportsExactSecondOrder(inner.model);
+/** How the second-order products are computed: by double backpropagation where tfjs can, else by central differences. */
+function secondOrderKind(o: IbauOptions, model: GraphModel): 'exact' | 'finite-difference' {
+  const exact = supportsExactSecondOrder(model);
   if (o.hypergradient === 'exact' && !exact) {
     throw new QcbError('E_USAGE', '--option hypergradient=exact: the model has ops that tfjs cannot differentiate twice (use auto or finite-difference)');
   }
-  return o.hypergradient === 'finite-difference' || !exact ? finiteDifferenceSecondOrder(inner) : exactSecondOrder(inner);
+  return o.hypergradient === 'finite-difference' || !exact ? 'finite-difference' : 'exact';
+}
+
+function secondOrderFor(kind: 'exact' | 'finite-difference', inner: InnerLoss): SecondOrder {
+  return kind === 'exact' ? exactSecondOrder(inner) : finiteDifferenceSecondOrder(inner);
 }
 
 function checkResume(resume: TrainingResume | null, o: IbauOptions): void {
@@ -36,13 +42,13 @@ function checkResume(resume: TrainingResume | null, o: IbauOptions): void {
 }
 
 /** One round: a fresh perturbation (the inner problem), then one outer step per batch of the fixed list. */
-async function unlearnRound(ctx: DefenseContext, setup: OuterStepSetup, o: IbauOptions, batchOptions: EpochBatchOptions, round: number): Promise<void> {
+async function unlearnRound(ctx: DefenseContext, setup: OuterStepSetup, search: SearchGradient, o: IbauOptions, batchOptions: EpochBatchOptions, round: number): Promise<void> {
   const steps = stepsPerEpoch(ctx.data.count, batchOptions);
   ctx.progress.stage(`round ${round + 1}/${o.rounds}`, steps);
   // A fresh pass over the share for the search (BackdoorBench's shuffled loader).
-  const found = searchPerturbation(setup.model, epochBatches(ctx.data, round + 1, batchOptions), {
+  const found = await searchPerturbation(setup.model, epochBatches(ctx.data, round + 1, batchOptions), {
     lr: o.perturbLr, reg: o.perturbReg, steps: o.perturbSteps, normBound: o.normBound,
-  });
+  }, search);
   const delta = tf.variable(found, true);
   found.dispose();
   try {
@@ -55,7 +61,7 @@ async function unlearnRound(ctx: DefenseContext, setup: OuterStepSetup, o: IbauO
       try {
         batch = await ctx.hooks.data.batch.promise(raw, { consumer: IBAU_STAGE, model: setup.model, epoch: round, step, preset: ctx.preset, options: ctx.options });
         mask = patchMask(batch.x.shape[0], o.patchPortion, ((ctx.seed * 7_919 + round) * 1_000_003 + step) >>> 0);
-        const r = outerStep(setup, batch, mask, delta, o.lr);
+        const r = await outerStep(setup, batch, mask, delta, o.lr);
         lossSum += r.loss;
         ctx.progress.step(step + 1, `loss ${r.loss.toPrecision(4)}`);
       } finally {
@@ -81,18 +87,26 @@ async function unlearn(ctx: DefenseContext, model: GraphModel, o: IbauOptions, r
   const { variables, keys } = variableKeys(model);
   const optimizer = createOptimizer({ type: 'adam' }, variables, keys);
   const inner = innerBatch(ctx, batchOptions, o.innerBatchSize);
+  const kind = secondOrderKind(o, model);
+  // With --threads N > 1 the gradients and products are summed over N workers (pool.ts),
+  // unless a plugin adds loss terms, which only this thread's loss carries.
+  const pool = ctx.hooks.loss.terms.taps.length === 0
+    ? await IbauPool.open(model, variables, keys, { x: inner.x, y: inner.y, reg: o.perturbReg }, kind)
+    : null;
   try {
     const setup: OuterStepSetup = {
-      model, hooks: ctx.hooks, optimizer,
-      second: secondOrderFor(o, { model, vars: variables, x: inner.x, y: inner.y, reg: o.perturbReg }),
+      model, optimizer,
+      terms: pool ?? localTerms(model, ctx.hooks, variables, secondOrderFor(kind, { model, vars: variables, x: inner.x, y: inner.y, reg: o.perturbReg })),
       fixedPoint: { iterations: o.fixedPointIterations, step: o.innerStep },
     };
+    const search: SearchGradient = pool ? (x, delta, reg) => pool.searchGradient(x, delta, reg) : localSearchGradient(model);
     if (resume) optimizer.loadState(resume.slots);
     for (let round = resume?.epoch ?? 0; round < o.rounds; round++) {
-      await unlearnRound(ctx, setup, o, batchOptions, round);
+      await unlearnRound(ctx, setup, search, o, batchOptions, round);
       await ctx.checkpoint.save(round + 1, model, { state: { phase: IBAU_PHASE, epoch: round + 1 }, slots: await optimizer.state() });
     }
   } finally {
+    await pool?.close();
     optimizer.dispose();
     tf.dispose([inner.x, inner.y]);
   }

@@ -8,7 +8,7 @@ import { tinyDefenseContext } from '../../../test/helpers/defense-context.js';
 import { memoryCheckpoint } from '../../../test/helpers/memory-checkpoint.js';
 import { ibau } from './index.js';
 import { meanCrossEntropy, predictedLabels } from './loss.js';
-import { outerLoss, outerStep, patchMask } from './outer-step.js';
+import { localTerms, outerLoss, outerStep, patchMask } from './outer-step.js';
 import { searchPerturbation } from './perturbation.js';
 import { exactSecondOrder, finiteDifferenceSecondOrder, supportsExactSecondOrder } from './second-order.js';
 
@@ -49,10 +49,10 @@ describe('I-BAU inner problem', () => {
     }
     const norm = (t: tf.Tensor): number => tf.tidy(() => tf.norm(t).dataSync()[0]);
     const tensors = tf.memory().numTensors;
-    const free = searchPerturbation(ctx.fp, batches(), { lr: 10, reg: 1e-3, steps: 0, normBound: 0 });
+    const free = await searchPerturbation(ctx.fp, batches(), { lr: 10, reg: 1e-3, steps: 0, normBound: 0 });
     const bound = norm(free) / 2;
-    const bounded = searchPerturbation(ctx.fp, batches(), { lr: 10, reg: 1e-3, steps: 0, normBound: bound });
-    const short = searchPerturbation(ctx.fp, batches(), { lr: 10, reg: 1e-3, steps: 3, normBound: 0 });
+    const bounded = await searchPerturbation(ctx.fp, batches(), { lr: 10, reg: 1e-3, steps: 0, normBound: bound });
+    const short = await searchPerturbation(ctx.fp, batches(), { lr: 10, reg: 1e-3, steps: 3, normBound: 0 });
     expect(tf.memory().numTensors).toBe(tensors + 3);
     expect(free.shape).toEqual([1, 8, 8, 1]);
     expect(bound).toBeGreaterThan(0);
@@ -106,21 +106,22 @@ describe('I-BAU outer problem', () => {
     const x = ctx.batches[0];
     const y = predictedLabels(ctx.fp, x);
     const inner = { model, vars: variables, x: ctx.batches[1], y: predictedLabels(ctx.fp, ctx.batches[1]), reg: 1e-3 };
-    const found = searchPerturbation(model, ctx.batches.map((b) => ({ x: tf.clone(b), y: predictedLabels(model, b) })), { lr: 10, reg: 1e-3, steps: 0, normBound: 3 });
+    const found = await searchPerturbation(model, ctx.batches.map((b) => ({ x: tf.clone(b), y: predictedLabels(model, b) })), { lr: 10, reg: 1e-3, steps: 0, normBound: 3 });
     const delta = tf.variable(found, true);
     // Every image perturbed, so that the perturbation weighs on the loss.
     const all = patchMask(x.shape[0], 1, 0);
     const none = patchMask(x.shape[0], 0, 0);
-    const setup = { model, hooks: ctx.hooks, optimizer, second: exactSecondOrder(inner), fixedPoint: { iterations: 5, step: 0.1 } };
+    const setup = { model, optimizer, terms: localTerms(model, ctx.hooks, variables, exactSecondOrder(inner)), fixedPoint: { iterations: 5, step: 0.1 } };
     const lossNow = (): number => tf.tidy(() => outerLoss(model, ctx.hooks, { x, y }, all, delta).dataSync()[0]);
     const tensors = tf.memory().numTensors;
     const before = lossNow();
-    const steps = [0, 1, 2].map(() => outerStep(setup, { x, y }, all, delta, 1e-3));
+    const steps = [];
+    for (let i = 0; i < 3; i++) steps.push(await outerStep(setup, { x, y }, all, delta, 1e-3));
     expect(steps[0].loss).toBeCloseTo(before, 5);
     expect(steps.every((s) => s.iterations === 5)).toBe(true);
     expect(lossNow()).toBeLessThan(before);
     // Without a perturbed image the outer loss ignores delta: no fixed-point iteration, plain gradient.
-    expect(outerStep(setup, { x, y }, none, delta, 1e-3).iterations).toBe(0);
+    expect((await outerStep(setup, { x, y }, none, delta, 1e-3)).iterations).toBe(0);
     // The optimizer's slots were made before the count; a step leaves nothing behind.
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.tidy(() => tf.sum(all).dataSync()[0])).toBe(x.shape[0]);

@@ -3,10 +3,11 @@ import { createIbau } from './ibau.js';
 
 export { createIbau, IBAU_PHASE } from './ibau.js';
 export { IBAU_FAST, IBAU_PAPER, IBAU_RULES, ibauPreset, resolveIbauOptions, type IbauOptions } from './options.js';
-export { searchPerturbation, projectL2, type PerturbationSearch } from './perturbation.js';
-export { implicitHypergradient, type FixedPointSpec, type Hypergradient } from './hypergradient.js';
-export { exactSecondOrder, finiteDifferenceSecondOrder, supportsExactSecondOrder, type InnerLoss, type SecondOrder } from './second-order.js';
-export { outerLoss, outerStep, patchMask, IBAU_STAGE, type OuterStepSetup } from './outer-step.js';
+export { localSearchGradient, searchPerturbation, projectL2, type PerturbationSearch, type SearchGradient } from './perturbation.js';
+export { implicitHypergradient, outerGradients, type FixedPointSpec, type Hypergradient, type OuterGradients } from './hypergradient.js';
+export { exactSecondOrder, finiteDifferenceSecondOrder, supportsExactSecondOrder, type InnerLoss, type LocalSecondOrder, type SecondOrder } from './second-order.js';
+export { localTerms, outerLoss, outerStep, patchMask, IBAU_STAGE, type HypergradientTerms, type OuterStepSetup } from './outer-step.js';
+export { IbauPool } from './pool.js';
 export { meanCrossEntropy, perturbationLoss, sampleCrossEntropy } from './loss.js';
 
 export const ibau = createIbau();

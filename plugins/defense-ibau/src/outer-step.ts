@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mulberry32, shuffleInPlace, weightedSum, type Batch, type DefenseRunHooks, type GraphModel, type Optimizer } from '@qcb/core';
-import { implicitHypergradient, type FixedPointSpec } from './hypergradient.js';
+import { implicitHypergradient, outerGradients, type FixedPointSpec, type OuterGradients } from './hypergradient.js';
 import { meanCrossEntropy } from './loss.js';
 import type { SecondOrder } from './second-order.js';
 
@@ -26,20 +26,30 @@ export function outerLoss(model: GraphModel, hooks: DefenseRunHooks, batch: Batc
   return weightedSum(hooks.loss.terms.call([{ name: 'ce', value: meanCrossEntropy(logits, batch.y), weight: 1 }], { stage: IBAU_STAGE, model }));
 }
 
+/** Where an outer step's gradients come from: this thread, or a pool's workers (pool.ts). */
+export interface HypergradientTerms {
+  /** The outer loss on the batch with delta added to the masked images, and its gradients in the variables and delta. */
+  outer(batch: Batch, mask: tf.Tensor, delta: tf.Variable): OuterGradients | Promise<OuterGradients>;
+  readonly second: SecondOrder;
+}
+
+/** The terms by backpropagation on this thread: the outer loss with the run's `loss.terms`. */
+export function localTerms(model: GraphModel, hooks: DefenseRunHooks, vars: readonly tf.Variable[], second: SecondOrder): HypergradientTerms {
+  return { outer: (batch, mask, delta) => outerGradients(vars, delta, () => outerLoss(model, hooks, batch, mask, delta)), second };
+}
+
 export interface OuterStepSetup {
   readonly model: GraphModel;
-  readonly hooks: DefenseRunHooks;
   /** Over the model's trainable variables. */
   readonly optimizer: Optimizer;
-  readonly second: SecondOrder;
+  readonly terms: HypergradientTerms;
   readonly fixedPoint: FixedPointSpec;
 }
 
 /** One update of the model by the implicit hypergradient at the round's fixed delta; returns the outer loss before it and the fixed-point iterations run. */
-export function outerStep(s: OuterStepSetup, batch: Batch, mask: tf.Tensor, delta: tf.Variable, lr: number): { loss: number; iterations: number } {
-  return tf.tidy(() => {
-    const h = implicitHypergradient(s.optimizer.variables, delta, () => outerLoss(s.model, s.hooks, batch, mask, delta), s.second, s.fixedPoint);
-    s.optimizer.step(h.grads, lr);
-    return { loss: h.loss, iterations: h.iterations };
-  });
+export async function outerStep(s: OuterStepSetup, batch: Batch, mask: tf.Tensor, delta: tf.Variable, lr: number): Promise<{ loss: number; iterations: number }> {
+  const h = await implicitHypergradient(await s.terms.outer(batch, mask, delta), delta, s.terms.second, s.fixedPoint);
+  tf.tidy(() => s.optimizer.step(h.grads, lr));
+  tf.dispose(h.grads);
+  return { loss: h.loss, iterations: h.iterations };
 }

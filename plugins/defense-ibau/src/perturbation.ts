@@ -22,23 +22,32 @@ export function projectL2(delta: tf.Tensor, bound: number): tf.Tensor {
   });
 }
 
+/** The search loss's gradient in delta on a batch's images: on this thread (below) or summed over a pool's workers (pool.ts). */
+export type SearchGradient = (x: tf.Tensor, delta: tf.Tensor, reg: number) => tf.Tensor | Promise<tf.Tensor>;
+
+/** perturbationLoss's gradient in delta against the model's own predictions, on this thread. */
+export function localSearchGradient(model: GraphModel): SearchGradient {
+  return (x, delta, reg) => tf.tidy(() => {
+    const labels = predictedLabels(model, x);
+    return tf.grad((d: tf.Tensor) => perturbationLoss(model, x, labels, d, reg))(delta);
+  });
+}
+
 /**
  * The inner problem of one I-BAU round (the authors' code): a single perturbation of one
  * image's shape, from zero, one SGD step per batch on the negated cross-entropy against the
  * model's own predictions plus an L2 penalty, then projected onto the L2 ball. The model is
  * not changed. Disposes the batches it consumes; returns delta `[1, ...inputShape]`.
  */
-export function searchPerturbation(model: GraphModel, batches: Iterable<Batch>, s: PerturbationSearch): tf.Tensor {
+export async function searchPerturbation(model: GraphModel, batches: Iterable<Batch>, s: PerturbationSearch, gradient = localSearchGradient(model)): Promise<tf.Tensor> {
   const delta = tf.tidy(() => tf.variable(tf.zeros([1, ...model.inputShape]), true));
   try {
     let steps = 0;
     for (const batch of batches) {
       try {
-        tf.tidy(() => {
-          const labels = predictedLabels(model, batch.x);
-          const grad = tf.grad((d: tf.Tensor) => perturbationLoss(model, batch.x, labels, d, s.reg))(delta);
-          delta.assign(tf.sub(delta, tf.mul(grad, s.lr)));
-        });
+        const grad = await gradient(batch.x, delta, s.reg);
+        tf.tidy(() => delta.assign(tf.sub(delta, tf.mul(grad, s.lr))));
+        grad.dispose();
       } finally {
         tf.dispose([batch.x, batch.y]);
       }

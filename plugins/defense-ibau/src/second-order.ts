@@ -11,11 +11,21 @@ export interface InnerLoss {
   readonly reg: number;
 }
 
-/** The second-order products of the inner loss L that the fixed-point iterations need, at delta. */
+/**
+ * The second-order products of the inner loss L that the fixed-point iterations need, at
+ * delta: computed on this thread (below) or summed over a pool's workers (pool.ts). The
+ * caller owns the tensors returned.
+ */
 export interface SecondOrder {
   /** Hessian of L in delta times v. */
-  hvp(delta: tf.Tensor, v: tf.Tensor): tf.Tensor;
+  hvp(delta: tf.Tensor, v: tf.Tensor): tf.Tensor | Promise<tf.Tensor>;
   /** d/dtheta of <grad_delta L, v>, one tensor per variable. */
+  mixed(delta: tf.Tensor, v: tf.Tensor): tf.Tensor[] | Promise<tf.Tensor[]>;
+}
+
+/** SecondOrder's products as this thread computes them (no promise). */
+export interface LocalSecondOrder extends SecondOrder {
+  hvp(delta: tf.Tensor, v: tf.Tensor): tf.Tensor;
   mixed(delta: tf.Tensor, v: tf.Tensor): tf.Tensor[];
 }
 
@@ -54,10 +64,10 @@ function gradInTheta(p: InnerLoss, f: () => tf.Scalar): tf.Tensor[] {
 }
 
 /** Products by double backpropagation (what the authors' torch.autograd.grad computes). */
-export function exactSecondOrder(p: InnerLoss): SecondOrder {
+export function exactSecondOrder(p: InnerLoss): LocalSecondOrder {
   return {
-    hvp: (delta, v) => tf.grad((d: tf.Tensor) => tf.sum(tf.mul(gradInDelta(p, d), v)) as tf.Scalar)(delta),
-    mixed: (delta, v) => gradInTheta(p, () => tf.sum(tf.mul(gradInDelta(p, delta), v)) as tf.Scalar),
+    hvp: (delta, v) => tf.tidy(() => tf.grad((d: tf.Tensor) => tf.sum(tf.mul(gradInDelta(p, d), v)) as tf.Scalar)(delta)),
+    mixed: (delta, v) => tf.tidy(() => gradInTheta(p, () => tf.sum(tf.mul(gradInDelta(p, delta), v)) as tf.Scalar)),
   };
 }
 
@@ -72,7 +82,7 @@ export const FD_STEP = 1e-4;
  * so the mixed product is the derivative of the parameter gradient along v), for models
  * whose ops tfjs cannot differentiate twice.
  */
-export function finiteDifferenceSecondOrder(p: InnerLoss, step = FD_STEP): SecondOrder {
+export function finiteDifferenceSecondOrder(p: InnerLoss, step = FD_STEP): LocalSecondOrder {
   const along = (delta: tf.Tensor, v: tf.Tensor, f: (d: tf.Tensor) => tf.Tensor[]): tf.Tensor[] => {
     const norm = tf.norm(v).dataSync()[0];
     if (norm === 0) return f(delta).map((g) => tf.zerosLike(g));
@@ -82,7 +92,7 @@ export function finiteDifferenceSecondOrder(p: InnerLoss, step = FD_STEP): Secon
     return plus.map((g, i) => tf.div(tf.sub(g, minus[i]), 2 * eps));
   };
   return {
-    hvp: (delta, v) => along(delta, v, (d) => [gradInDelta(p, d)])[0],
-    mixed: (delta, v) => along(delta, v, (d) => gradInTheta(p, () => perturbationLoss(p.model, p.x, p.y, d, p.reg))),
+    hvp: (delta, v) => tf.tidy(() => along(delta, v, (d) => [gradInDelta(p, d)])[0]),
+    mixed: (delta, v) => tf.tidy(() => along(delta, v, (d) => gradInTheta(p, () => perturbationLoss(p.model, p.x, p.y, d, p.reg)))),
   };
 }
