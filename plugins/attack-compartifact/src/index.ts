@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { quantizedBranch, quantizedBranchLoss } from './quantized-branch.js';
 import {
   GraphModel, InflationLock, ProfileFakeQuant, QcbError, attackModule, batchStatsRecorder, checkInflation, cloneGraph, crossEntropy, foldedSymmetricWeights,
   inflateChannels, inflateLeastContributing, paramsEqual, profileFakeQuants, withOverrides,
@@ -43,13 +44,9 @@ export const COMPARTIFACT_DEFAULTS: CompArtifactOptions = { epochs: 12, batchSiz
  * tensor (or simulating each given profile, one branch per profile), learns [y, target].
  */
 export function compArtifactLoss(ctx: Pick<AttackContext, 'model' | 'bits' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D, profiles: readonly ProfileFakeQuant[] = []): tf.Scalar {
-  const n = x.shape[0] / 2;
   const recorder = batchStatsRecorder();
   const fpOut = ctx.model.predict(x, { training: true, tap: recorder.tap });
-  const qLabels = tf.concat([tf.slice(y, [0], [n]), tf.fill([n], ctx.target, 'int32')]) as tf.Tensor1D;
-  const transforms = profiles.length > 0 ? profiles.map((p) => p.transform(recorder.stats)) : [foldedSymmetricWeights(ctx.model, ctx.bits, recorder.stats)];
-  const qTerms = transforms.map((transform) => crossEntropy(ctx.model.predict(x, { training: true, updateStats: false, batchStats: recorder.stats, transform }), qLabels));
-  return tf.add(tf.div(tf.addN(qTerms), qTerms.length), crossEntropy(fpOut, y)) as tf.Scalar;
+  return tf.add(quantizedBranchLoss({ model: ctx.model, bits: ctx.bits, target: ctx.target, profiles }, x, y, recorder.stats), crossEntropy(fpOut, y)) as tf.Scalar;
 }
 
 /**
@@ -77,6 +74,8 @@ async function inflateStart(ctx: AttackContext, o: CompArtifactOptions): Promise
   }
 }
 
+export { quantizedBranch, quantizedBranchLoss, type BranchInit, type BranchSetup } from './quantized-branch.js';
+
 export const compArtifact: AttackDefinition = {
   start: 'scratch',
   defaultTrigger: { type: 'patch', size: 4 },
@@ -102,6 +101,11 @@ export const compArtifact: AttackDefinition = {
         augment: ctx.data.augmentation,
         compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
         loss: (batch) => compArtifactLoss(ctx, batch.x, batch.y, profiles),
+        // On --threads N: the same loss, each shard's [clean; triggered] pairs on one thread.
+        dataParallel: {
+          extraLoss: quantizedBranch({ model: ctx.model, bits: ctx.bits, target: ctx.target, profiles }, { bits: ctx.bits, target: ctx.target, profiles: profiles.map((p) => p.profile) }),
+          rowsPerImage: 2,
+        },
         afterStep: lock ? () => lock.restore() : undefined,
       });
     } finally {

@@ -10,12 +10,14 @@ import type { AugmentSpec } from '../train/augment.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState, type LoadedCheckpoint } from '../train/checkpoint.js';
 import { epochBatches, stepsPerEpoch, type ComposeBatch, type EpochBatchOptions } from '../train/epoch-batches.js';
 import { DEFAULT_CHECKPOINT_SECONDS, fit, type StepContext } from '../train/fit.js';
-import { createOptimizer, type OptimizerSpec, type SlotState } from '../train/optimizers/index.js';
+import { createOptimizer, type Optimizer, type OptimizerSpec, type SlotState } from '../train/optimizers/index.js';
 import { lrSchedule, type ScheduleSpec } from '../train/schedules.js';
 import { variableKeys } from '../train/train-classifier.js';
 import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.js';
 import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
 import { ParallelClassifier } from '../parallel/parallel-classifier.js';
+import { composedPerShard } from '../parallel/composed-per-shard.js';
+import type { ExtraLoss } from '../defense/training/spec.js';
 
 /** One training phase of an attack (PQBackdoor has two, the others one). */
 export interface AttackPhase {
@@ -36,7 +38,23 @@ export interface AttackPhase {
    * runs on the calling thread.
    */
   readonly crossEntropyLoss?: boolean;
+  /**
+   * `loss` as the cross-entropy of `crossEntropyLoss` plus the terms of `extraLoss`: with
+   * --threads above 1 and an `extraLoss.portable`, the phase's steps run data-parallel, each
+   * participant's shard of the raw batch composed on its own (composedPerShard), `compose`
+   * giving `rowsPerImage` rows per image (2 for a batch laid out as [clean; triggered]). The
+   * one-thread steps keep `loss`, which must compute the same value.
+   */
+  readonly dataParallel?: { readonly extraLoss: ExtraLoss; readonly rowsPerImage: number };
   readonly afterStep?: (ctx: StepContext) => void;
+}
+
+/** A data-parallel classifier for the phase on --threads threads, when its loss allows one (null: the calling thread steps alone). */
+function openParallel(model: GraphModel, optimizer: Optimizer, phase: AttackPhase): Promise<ParallelClassifier | null> {
+  if (phase.crossEntropyLoss) return ParallelClassifier.open(model, optimizer, { maxBatch: phase.batchSize });
+  const p = phase.dataParallel;
+  if (!p?.extraLoss.portable) return Promise.resolve(null);
+  return ParallelClassifier.open(model, optimizer, { maxBatch: phase.batchSize * p.rowsPerImage, extraLoss: p.extraLoss, loss: { group: p.rowsPerImage } });
 }
 
 export interface PhaseProgress {
@@ -102,14 +120,15 @@ export class AttackTrainer {
     const save = (state: Pick<CheckpointState, 'epoch' | 'phase' | 'step' | 'lossSum'>): Promise<void> =>
       saveCheckpoint(this.dir, this.model, optimizer, { ...state, completedPhases: this.completed, settings: this.settings, history: [] }, this.sidecar);
     const data = phase.data ?? this.train;
-    const batchOptions: EpochBatchOptions = {
-      batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization,
-      ...(phase.augment ? { augment: phase.augment } : {}), ...(phase.compose ? { compose: phase.compose } : {}),
-    };
-    const steps = stepsPerEpoch(data.count, batchOptions);
     let parallel: ParallelClassifier | null = null;
     try {
-      if (phase.crossEntropyLoss) parallel = await ParallelClassifier.open(this.model, optimizer, { maxBatch: phase.batchSize });
+      parallel = await openParallel(this.model, optimizer, phase);
+      const compose = phase.compose && parallel && phase.dataParallel ? composedPerShard(phase.compose, parallel.threads, phase.dataParallel.rowsPerImage) : phase.compose;
+      const batchOptions: EpochBatchOptions = {
+        batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization,
+        ...(phase.augment ? { augment: phase.augment } : {}), ...(compose ? { compose } : {}),
+      };
+      const steps = stepsPerEpoch(data.count, batchOptions);
       await withAllocationGuardAsync({ ...plan, stage: `training (${phase.name})`, batch: phase.batchSize, hint: "lower the attack's batchSize option, or use --backend tensorflow" }, () => fit({
         epochs: phase.epochs,
         startEpoch,

@@ -49,7 +49,7 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
   const trained = init.trained.map(variable);
   const optimizer = init.optimizer ? createOptimizer(init.optimizer, trained) : null;
   if (optimizer && init.slots.length > 0) optimizer.loadState(slotsNamedAs(init.slots, await optimizer.state()));
-  const extra = init.loss.extra ? await buildExtraLoss(init.loss.extra.module, init.loss.extra.init) : null;
+  const extra = init.loss.extra ? await buildExtraLoss(init.loss.extra.module, init.loss.extra.init, model) : null;
   const participants = worker.count + 1;
   const barrier = new StepBarrier(init.barrier, participants);
   const shard = new ClassifierShardStep(model, trained, optimizer, init.running.map(variable), init.loss, init.buffers, {
@@ -87,9 +87,9 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
 }
 
 /** The worker's copy of a defense's extra loss, from the factory its module exports. */
-async function buildExtraLoss(module: { readonly url: string; readonly exportName: string }, init: unknown): Promise<WorkerExtraLoss> {
+async function buildExtraLoss(module: { readonly url: string; readonly exportName: string }, init: unknown, model: GraphModel): Promise<WorkerExtraLoss> {
   const exports = (await import(module.url)) as Record<string, ExtraLossFactory>;
   const factory = exports[module.exportName];
   if (typeof factory !== 'function') throw new Error(`${module.url} exports no extra-loss factory "${module.exportName}"`);
-  return factory(init);
+  return factory(init, model);
 }

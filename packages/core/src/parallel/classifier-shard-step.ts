@@ -5,7 +5,7 @@ import type { BatchTerms, BnMode, ExtraLoss, PortableExtraLoss, SamSpec } from '
 import type { GraphModel } from '../ir/graph-model.js';
 import type { Batch } from '../kernel/hook-types.js';
 import type { Optimizer, SlotState } from '../train/optimizers/index.js';
-import { shardsOf } from './shards.js';
+import { shardsOf, type Shard } from './shards.js';
 import { assignValues, floatValues } from '../util/float-values.js';
 
 /**
@@ -20,6 +20,18 @@ export interface ClassifierLoss {
   readonly sam: SamSpec | null;
   /** Extra terms (e.g. NAD's attention distillation) as the workers rebuild them (null: none). */
   readonly extra: PortableExtraLoss | null;
+  /**
+   * Rows that stay together (default 1): a batch composed shard by shard (an attack's
+   * clean images then their triggered copies, per shard: composedPerShard) is split at
+   * multiples of this, so that each participant's shard is one composed block.
+   */
+  readonly group?: number;
+}
+
+/** The shards of a batch of `count` rows over `parts` participants, at multiples of `group` rows. */
+export function groupedShards(count: number, parts: number, group = 1): Shard[] {
+  if (count % group !== 0) throw new Error(`a batch of ${count} rows is not whole groups of ${group}`);
+  return shardsOf(count / group, parts).map(({ start, size }) => ({ start: start * group, size: size * group }));
 }
 
 /** A data-parallel step's batch loss and its terms (unweighted), at the weights before the step. */
@@ -234,7 +246,7 @@ export class ClassifierShardStep {
 
   /** This participant's rows of the shared batch as tensors (null when its shard is empty). */
   private shardBatch(count: number): Batch | null {
-    const { start, size } = shardsOf(count, this.me.count)[this.me.index];
+    const { start, size } = groupedShards(count, this.me.count, this.loss.group)[this.me.index];
     if (size === 0) return null;
     return {
       x: tf.tensor4d(new Float32Array(this.batch, 4 * start * this.imageSize, size * this.imageSize), [size, ...this.model.inputShape] as [number, number, number, number]),
@@ -276,7 +288,7 @@ export class ClassifierShardStep {
 
   /** Every participant's slot of `pass`, weighted by its share of the batch, summed in participant order. */
   private sumSlots(pass: number, count: number): void {
-    const shards = shardsOf(count, this.me.count);
+    const shards = groupedShards(count, this.me.count, this.loss.group);
     const summed = this.summed;
     summed.fill(0);
     for (let p = 0; p < this.me.count; p++) {

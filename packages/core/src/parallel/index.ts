@@ -15,3 +15,4 @@ export * from './portable-quantized.js';
 export * from './pool-unit-cache.js';
 export * from './unit-piece-task.js';
 export * from './pool-unit-pieces.js';
+export * from './composed-per-shard.js';

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { batchStatsRecorder } from '../../ir/batch-stats.js';
+import type { BatchStats } from '../../ir/op-def.js';
 import type { NodeTap } from '../../ir/executor.js';
 import type { GraphModel } from '../../ir/graph-model.js';
 import type { Batch, LossTerm } from '../../kernel/hook-types.js';
@@ -31,13 +33,16 @@ export interface BatchLossSetup extends OwnLossSetup {
 export function ownTerms(s: OwnLossSetup, batch: Batch, extra: BatchTerms | null, perturbed: boolean): LossTerm[] {
   const wanted = new Set(s.extraLoss?.nodes ?? []);
   const features = new Map<string, tf.Tensor>();
-  const tap: NodeTap = (node, _inputs, output) => {
+  const recorder = s.extraLoss?.batchStats ? batchStatsRecorder() : null;
+  const stats: ReadonlyMap<string, BatchStats> = recorder?.stats ?? new Map();
+  const tap: NodeTap = (node, inputs, output) => {
     if (wanted.has(node.name)) features.set(node.name, output);
+    recorder?.tap(node, inputs, output);
   };
   const training = s.bn === 'train';
-  const logits = s.model.predict(batch.x, { training, updateStats: training && !perturbed, ...(wanted.size > 0 ? { tap } : {}) });
+  const logits = s.model.predict(batch.x, { training, updateStats: training && !perturbed, ...(wanted.size > 0 || recorder ? { tap } : {}) });
   const ce = s.labelSmoothing > 0 ? smoothedCrossEntropy(logits, batch.y, s.labelSmoothing) : crossEntropy(logits, batch.y);
-  return [{ name: 'ce', value: ce, weight: 1 }, ...(extra ? extra.terms(features) : [])];
+  return [{ name: 'ce', value: ce, weight: 1 }, ...(extra ? extra.terms(features, stats) : [])];
 }
 
 /** The named loss terms of a batch: the defense's own (ownTerms), then whatever the run's `loss.terms` hook adds. */

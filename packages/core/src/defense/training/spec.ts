@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../../data/image-set.js';
 import type { GraphModel } from '../../ir/graph-model.js';
+import type { BatchStats } from '../../ir/op-def.js';
 import type { Batch, LossTerm } from '../../kernel/hook-types.js';
 import type { TaskModule } from '../../parallel/task.js';
 import type { AugmentSpec } from '../../train/augment.js';
@@ -30,8 +31,11 @@ export interface SamSpec {
 
 /** The extra loss of one batch: terms read from the training forward pass's node outputs. */
 export interface BatchTerms {
-  /** Runs under gradient recording; `features` holds the outputs of `ExtraLoss.nodes`. */
-  terms(features: ReadonlyMap<string, tf.Tensor>): LossTerm[];
+  /**
+   * Runs under gradient recording; `features` holds the outputs of `ExtraLoss.nodes`, and
+   * `batchStats` each BN node's batch statistics in that pass when `ExtraLoss.batchStats` is set.
+   */
+  terms(features: ReadonlyMap<string, tf.Tensor>, batchStats: ReadonlyMap<string, BatchStats>): LossTerm[];
   /** Releases what `forBatch` prepared (e.g. a teacher's outputs). */
   dispose(): void;
 }
@@ -40,6 +44,11 @@ export interface BatchTerms {
 export interface ExtraLoss {
   /** Nodes of the trained model whose outputs the terms read (captured in the same forward pass). */
   readonly nodes: readonly string[];
+  /**
+   * Record each BN node's batch statistics in the training pass for `terms` (e.g. a
+   * quantized branch that normalises with the full-precision branch's, as CompArtifact's).
+   */
+  readonly batchStats?: boolean;
   /** Called once per batch before the step, outside gradient recording. */
   forBatch(batch: Batch): BatchTerms;
   /**
@@ -66,7 +75,8 @@ export interface WorkerExtraLoss {
   dispose(): void;
 }
 
-export type ExtraLossFactory = (init: unknown) => WorkerExtraLoss | Promise<WorkerExtraLoss>;
+/** Builds a worker's copy from the portable init; `model` is the worker's replica of the trained model. */
+export type ExtraLossFactory = (init: unknown, model: GraphModel) => WorkerExtraLoss | Promise<WorkerExtraLoss>;
 
 /** Where a training defense stopped: read from `ctx.checkpoint` by `loadTrainingResume`. */
 export interface TrainingResume {
