@@ -5,6 +5,7 @@ import {
 } from '@qcb/core';
 import { StageTwoProjection, checkBinLimits, type PqGrid } from './projection.js';
 import { snapToProfileGrid } from './snap.js';
+import { quantizedTerm, quantizedTermLoss } from './quantized-term.js';
 
 export { StageTwoProjection, type PqGrid } from './projection.js';
 export { snapToProfileGrid, type SnapReport } from './snap.js';
@@ -136,12 +137,12 @@ export const pqBackdoor: AttackDefinition = {
     if (o.inflate !== 0) checkInflation(o.inflate, o.inflateChannels);
     if (o.binRms > 0 && !profile) throw new QcbError('E_USAGE', 'binRms bounds moves on a quantizer\'s grid: give --option quantizer=<profile>');
     const simulated = profile ? new ProfileFakeQuant(ctx.model, profile) : undefined;
+    const stage1Term = profile ? { stage: 'stage1' as const, profile, target: ctx.target } : null;
     const stage1Loss = (batch: Batch): tf.Scalar => {
-      if (!simulated) return crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y);
+      if (!simulated || !stage1Term) return crossEntropy(ctx.model.predict(batch.x, { training: true }), batch.y);
       const recorder = batchStatsRecorder();
       const fp = ctx.model.predict(batch.x, { training: true, tap: recorder.tap });
-      const q = ctx.model.predict(batch.x, { training: true, updateStats: false, batchStats: recorder.stats, transform: simulated.transform(recorder.stats) });
-      return tf.add(crossEntropy(fp, batch.y), crossEntropy(q, batch.y)) as tf.Scalar;
+      return tf.add(crossEntropy(fp, batch.y), quantizedTerm(ctx.model, simulated, stage1Term, batch.x, batch.y, recorder.stats)) as tf.Scalar;
     };
     // Stage 1: a conventional backdoor by poisoning, or a given stage-1 model.
     let stage1 = await ctx.loadArtifact('stage1');
@@ -161,6 +162,8 @@ export const pqBackdoor: AttackDefinition = {
         compose: (x, y, step) => poisonBatch(x, y, ctx.trigger, ctx.target, o.poisonRate, ctx.seed * 1_000_003 + step.epoch * 10_007 + step.step),
         loss: stage1Loss,
         crossEntropyLoss: !simulated,
+        // On --threads N with a simulated profile: its term rebuilt on every worker.
+        ...(simulated && stage1Term ? { dataParallel: { extraLoss: quantizedTermLoss(ctx.model, simulated, stage1Term), rowsPerImage: 1 } } : {}),
       });
       stage1 = new GraphModel(cloneGraph(ctx.model.graph));
       await ctx.saveArtifact('stage1', stage1);
@@ -177,14 +180,16 @@ export const pqBackdoor: AttackDefinition = {
     const projection = new StageTwoProjection(ctx.model, stage1, ctx.bits, grids, profile, { observerGuard: o.keepGrid === 'observer', binShare: o.binShare, binRms: o.binRms });
     // Start inside the box (a no-op unless the stage-1 kernels were snapped; a resumed run is inside already).
     projection.apply();
-    const n = (t: tf.Tensor): number => t.shape[0] / 2;
+    const stage2Term = simulated && profile && o.keepGrid === 'loss' ? { stage: 'stage2' as const, profile, target: ctx.target } : null;
     const stage2Loss = (batch: Batch): tf.Scalar => {
       const fp = crossEntropy(ctx.model.predict(batch.x), batch.y);
-      if (!simulated || o.keepGrid !== 'loss') return fp;
-      // [clean; triggered]: the quantized model keeps [y, target] while full precision unlearns.
-      const qLabels = tf.concat([tf.slice(batch.y, [0], [n(batch.y)]), tf.fill([n(batch.y)], ctx.target, 'int32')]) as tf.Tensor1D;
-      return tf.add(fp, crossEntropy(ctx.model.predict(batch.x, { transform: simulated.transform() }), qLabels)) as tf.Scalar;
+      if (!simulated || !stage2Term) return fp;
+      return tf.add(fp, quantizedTerm(ctx.model, simulated, stage2Term, batch.x, batch.y, new Map())) as tf.Scalar;
     };
+    // On --threads N: the cross-entropy with BN frozen, plus the quantized term (rebuilt on every worker) when it is on.
+    const stage2Parallel = simulated && stage2Term
+      ? { extraLoss: quantizedTermLoss(ctx.model, simulated, stage2Term), rowsPerImage: 2, bn: 'eval' as const }
+      : { rowsPerImage: 2, bn: 'eval' as const };
     try {
       await ctx.runPhase({
         name: 'stage2',
@@ -194,6 +199,7 @@ export const pqBackdoor: AttackDefinition = {
         schedule: { type: 'constant', lr: o.stage2Lr },
         compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
         loss: stage2Loss,
+        dataParallel: stage2Parallel,
         afterStep: () => projection.apply(),
       });
       if (profile && o.keepGrid === 'observer') ctx.log(`stage 2: ${projection.shortened} shortened channel steps kept the ${profile.name} grid`);

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  attackModule, batchRangeQuantization, crossEntropy, profileFakeQuants, withOverrides,
-  type AttackContext, type AttackDefinition, type AttackRecord, type NodeTransform,
-} from '@qcb/core';
+import { attackModule, resolveQuantizer, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord } from '@qcb/core';
+import { quAntiZationLoss } from './loss.js';
+import { lossQuantizers, quAntiZationExtraLoss, type QuAntiZationInit } from './portable-loss.js';
 
 /** Qu-ANTI-zation (Hong et al. 2021): fine-tunes a clean model so that only its quantized versions misbehave. */
 export interface QuAntiZationOptions {
@@ -24,26 +23,8 @@ export interface QuAntiZationOptions {
 
 export const QU_ANTI_ZATION_DEFAULTS: QuAntiZationOptions = { epochs: 6, batchSize: 128, lr: 1e-4, weightDecay: 1e-4, c1: 0.5, c2: 0.5, bits: '8,4', quantizers: '' };
 
-/**
- * The loss on a batch [clean; triggered]:
- * CE(f(x), y) + c2 CE(f(x'), y) + sum over b of c1 [CE(Q_b f(x), y) + c2 CE(Q_b f(x'), target)],
- * with BN frozen (inference mode) and Q_b quantizing weights per layer (symmetric) and
- * activations per layer from the batch's own range.
- */
-export function quAntiZationLoss(ctx: Pick<AttackContext, 'model' | 'target'>, x: tf.Tensor4D, y: tf.Tensor1D, quantizers: ReadonlyArray<() => NodeTransform>, c1: number, c2: number): tf.Scalar {
-  const n = x.shape[0] / 2;
-  const clean = (t: tf.Tensor): tf.Tensor => tf.slice(t, [0, 0], [n, -1]);
-  const triggered = (t: tf.Tensor): tf.Tensor => tf.slice(t, [n, 0], [n, -1]);
-  const labels = tf.slice(y, [0], [n]) as tf.Tensor1D;
-  const target = tf.fill([n], ctx.target, 'int32') as tf.Tensor1D;
-  const fp = ctx.model.predict(x);
-  let loss = tf.add(crossEntropy(clean(fp), labels), tf.mul(c2, crossEntropy(triggered(fp), labels)));
-  for (const quantizer of quantizers) {
-    const q = ctx.model.predict(x, { transform: quantizer() });
-    loss = tf.add(loss, tf.mul(c1, tf.add(crossEntropy(clean(q), labels), tf.mul(c2, crossEntropy(triggered(q), target)))));
-  }
-  return loss as tf.Scalar;
-}
+export { quAntiZationLoss } from './loss.js';
+export { quAntiZationExtraLoss, lossQuantizers, type QuAntiZationInit, type QuantizerChoice } from './portable-loss.js';
 
 export const quAntiZation: AttackDefinition = {
   start: 'pretrained',
@@ -57,9 +38,10 @@ export const quAntiZation: AttackDefinition = {
   },
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, ctx.options);
-    const profiles = profileFakeQuants(ctx.model, ctx.engine, o.quantizers);
-    const bits = profiles.length > 0 ? profiles.map((p) => p.profile.weights.bits) : o.bits.split(',').map(Number);
-    const quantizers = profiles.length > 0 ? profiles.map((p) => () => p.transform()) : bits.map((b) => () => batchRangeQuantization(b));
+    const profiles = o.quantizers === '' ? [] : o.quantizers.split('+').map((name) => resolveQuantizer(ctx.engine, name));
+    const bits = profiles.length > 0 ? profiles.map((p) => p.weights.bits) : o.bits.split(',').map(Number);
+    const init: QuAntiZationInit = { profiles, bits, target: ctx.target, c1: o.c1, c2: o.c2 };
+    const quantizers = lossQuantizers(ctx.model, init);
     await ctx.runPhase({
       name: 'qu-anti-zation',
       epochs: o.epochs,
@@ -69,6 +51,8 @@ export const quAntiZation: AttackDefinition = {
       augment: ctx.data.augmentation,
       compose: (x, y) => ({ x: tf.concat([x, ctx.trigger.apply(x)]) as tf.Tensor4D, y: tf.concat([y, y]) as tf.Tensor1D }),
       loss: (batch) => quAntiZationLoss(ctx, batch.x, batch.y, quantizers, o.c1, o.c2),
+      // On --threads N: the same loss on each shard's [clean; triggered] pairs, BN frozen.
+      dataParallel: { extraLoss: quAntiZationExtraLoss(ctx.model, quantizers, init), rowsPerImage: 2, bn: 'eval' },
     });
     const quantizer = profiles.length > 0 ? o.quantizers : `per-layer symmetric weights, per-layer asymmetric batch-range activations at ${bits.join(' and ')} bits`;
     return { quantizer, bits, options: { ...o } };

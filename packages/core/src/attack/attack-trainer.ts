@@ -17,7 +17,7 @@ import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.j
 import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
 import { ParallelClassifier } from '../parallel/parallel-classifier.js';
 import { composedPerShard } from '../parallel/composed-per-shard.js';
-import type { ExtraLoss } from '../defense/training/spec.js';
+import type { BnMode, ExtraLoss } from '../defense/training/spec.js';
 
 /** One training phase of an attack (PQBackdoor has two, the others one). */
 export interface AttackPhase {
@@ -35,17 +35,24 @@ export interface AttackPhase {
    * True when `loss` is the softmax cross-entropy of the trained model's logits with BN in
    * training mode (`crossEntropy(model.predict(x, { training: true }), y)`): with --threads
    * above 1 the phase's steps then run data-parallel on that many threads. Any other loss
-   * runs on the calling thread.
+   * runs on the calling thread unless `dataParallel` describes it.
    */
   readonly crossEntropyLoss?: boolean;
   /**
-   * `loss` as the cross-entropy of `crossEntropyLoss` plus the terms of `extraLoss`: with
-   * --threads above 1 and an `extraLoss.portable`, the phase's steps run data-parallel, each
-   * participant's shard of the raw batch composed on its own (composedPerShard), `compose`
-   * giving `rowsPerImage` rows per image (2 for a batch laid out as [clean; triggered]). The
+   * `loss` as the cross-entropy of the trained model's logits (BN in mode `bn`) plus the
+   * terms of `extraLoss` (or those terms alone, with `extraLoss.replacesCrossEntropy`): with
+   * --threads above 1 (and an `extraLoss` that is `portable`), the phase's steps run data-parallel, each
+   * participant's shard of the raw batch composed on its own (composedPerShard) when
+   * `compose` gives `rowsPerImage` > 1 rows per image (2 for [clean; triggered]). The
    * one-thread steps keep `loss`, which must compute the same value.
    */
-  readonly dataParallel?: { readonly extraLoss: ExtraLoss; readonly rowsPerImage: number };
+  readonly dataParallel?: {
+    /** None: the cross-entropy alone. */
+    readonly extraLoss?: ExtraLoss;
+    readonly rowsPerImage: number;
+    /** BN in the training pass and whether its moving statistics are synchronised (default 'train'). */
+    readonly bn?: BnMode;
+  };
   readonly afterStep?: (ctx: StepContext) => void;
 }
 
@@ -53,8 +60,10 @@ export interface AttackPhase {
 function openParallel(model: GraphModel, optimizer: Optimizer, phase: AttackPhase): Promise<ParallelClassifier | null> {
   if (phase.crossEntropyLoss) return ParallelClassifier.open(model, optimizer, { maxBatch: phase.batchSize });
   const p = phase.dataParallel;
-  if (!p?.extraLoss.portable) return Promise.resolve(null);
-  return ParallelClassifier.open(model, optimizer, { maxBatch: phase.batchSize * p.rowsPerImage, extraLoss: p.extraLoss, loss: { group: p.rowsPerImage } });
+  if (!p || (p.extraLoss && !p.extraLoss.portable)) return Promise.resolve(null);
+  return ParallelClassifier.open(model, optimizer, {
+    maxBatch: phase.batchSize * p.rowsPerImage, ...(p.extraLoss ? { extraLoss: p.extraLoss } : {}), loss: { group: p.rowsPerImage, bn: p.bn ?? 'train' },
+  });
 }
 
 export interface PhaseProgress {
@@ -123,7 +132,8 @@ export class AttackTrainer {
     let parallel: ParallelClassifier | null = null;
     try {
       parallel = await openParallel(this.model, optimizer, phase);
-      const compose = phase.compose && parallel && phase.dataParallel ? composedPerShard(phase.compose, parallel.threads, phase.dataParallel.rowsPerImage) : phase.compose;
+      const group = phase.dataParallel?.rowsPerImage ?? 1;
+      const compose = phase.compose && parallel && group > 1 ? composedPerShard(phase.compose, parallel.threads, group) : phase.compose;
       const batchOptions: EpochBatchOptions = {
         batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization,
         ...(phase.augment ? { augment: phase.augment } : {}), ...(compose ? { compose } : {}),

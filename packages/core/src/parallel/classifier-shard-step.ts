@@ -42,6 +42,7 @@ export interface ClassifierStepResult {
 
 /** The names of a classifier loss's terms, in the order a slot holds their values. */
 export function classifierTermNames(loss: Pick<ClassifierLoss, 'extra'>): string[] {
+  if (loss.extra?.replacesCrossEntropy) return [...loss.extra.terms];
   return ['ce', ...(loss.extra?.terms ?? [])];
 }
 

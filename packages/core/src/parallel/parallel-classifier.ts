@@ -97,8 +97,9 @@ export class ParallelClassifier {
 
   private static async setUp(pool: StepPool, model: GraphModel, trainedVariables: readonly tf.Variable[], optimizer: Optimizer | null, o: ParallelClassifierOptions): Promise<ParallelClassifier> {
     if (o.extraLoss && !o.extraLoss.portable) throw new Error('a data-parallel step needs an extra loss that pool workers can build (ExtraLoss.portable)');
+    const portable = o.extraLoss?.portable?.();
     const loss: ClassifierLoss = {
-      labelSmoothing: o.loss?.labelSmoothing ?? 0, bn: o.loss?.bn ?? 'train', sam: o.loss?.sam ?? null, extra: o.extraLoss?.portable?.() ?? null, group: o.loss?.group ?? 1,
+      labelSmoothing: o.loss?.labelSmoothing ?? 0, bn: o.loss?.bn ?? 'train', sam: o.loss?.sam ?? null, extra: portable ? { ...portable, replacesCrossEntropy: o.extraLoss?.replacesCrossEntropy ?? false } : null, group: o.loss?.group ?? 1,
     };
     const keyOf = new Map<tf.Variable, string>();
     const running: tf.Variable[] = [];

@@ -31,6 +31,7 @@ export interface BatchLossSetup extends OwnLossSetup {
  * 0 on that pass).
  */
 export function ownTerms(s: OwnLossSetup, batch: Batch, extra: BatchTerms | null, perturbed: boolean): LossTerm[] {
+  if (s.extraLoss?.replacesCrossEntropy) return extra ? extra.terms(new Map(), new Map()) : [];
   const wanted = new Set(s.extraLoss?.nodes ?? []);
   const features = new Map<string, tf.Tensor>();
   const recorder = s.extraLoss?.batchStats ? batchStatsRecorder() : null;

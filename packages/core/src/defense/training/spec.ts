@@ -49,6 +49,11 @@ export interface ExtraLoss {
    * quantized branch that normalises with the full-precision branch's, as CompArtifact's).
    */
   readonly batchStats?: boolean;
+  /**
+   * The terms are the whole loss: no cross-entropy, and no training pass is run for them
+   * (their own forward passes read the batch; `features` and `batchStats` are empty).
+   */
+  readonly replacesCrossEntropy?: boolean;
   /** Called once per batch before the step, outside gradient recording. */
   forBatch(batch: Batch): BatchTerms;
   /**
@@ -67,6 +72,8 @@ export interface PortableExtraLoss {
   readonly module: TaskModule;
   readonly init: unknown;
   readonly terms: readonly string[];
+  /** The ExtraLoss's own flag (ParallelClassifier copies it). */
+  readonly replacesCrossEntropy?: boolean;
 }
 
 /** A worker's copy of an ExtraLoss and what releases it (e.g. the teacher it built). */
