@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchStatsRecorder, crossEntropy, imageBatch, normalize, setRunThreads, type GraphModel } from '@qcb/core';
 import { describe, expect, it } from 'vitest';
 import { tinyAttackContext, deployedTargetLoss } from '../../../test/helpers/attack-context.js';
-import { idleWorkerTensors, useThreads } from '../../../test/helpers/threads.js';
+import { expectReproducibleOnTwoThreads, useThreads } from '../../../test/helpers/threads.js';
 import { compArtifact, compArtifactLoss } from './index.js';
 import { quantizedBranch } from './quantized-branch.js';
 
@@ -30,25 +30,15 @@ describe('CompArtifact on two threads', () => {
   it('trains data-parallel with each shard composed on its own: the backdoor in the deployed profile, the same weights twice, no tensor left on the workers', async () => {
     const spec = 'uniform:w4a4,per-channel,asym,mse,fold';
     const options = { epochs: 6, batchSize: 32, lr: 0.05, quantizer: spec };
-    setRunThreads(2);
-    const runs: number[][] = [];
-    let workersBefore: number[] | null = null;
-    for (let r = 0; r < 2; r++) {
+    await expectReproducibleOnTwoThreads(async (threads) => {
+      setRunThreads(threads);
       const { ctx, data } = await tinyAttackContext({ bits: 4, options });
       const before = await deployedTargetLoss(ctx, data, spec);
       await compArtifact.run(ctx);
       expect(await deployedTargetLoss(ctx, data, spec)).toBeLessThan(before * 0.5);
-      runs.push(weights(ctx.model));
+      const w = weights(ctx.model);
       ctx.model.dispose();
-      workersBefore ??= await idleWorkerTensors();
-    }
-    expect(runs[1]).toEqual(runs[0]);
-    expect(await idleWorkerTensors()).toEqual(workersBefore);
-    setRunThreads(1);
-    const { ctx } = await tinyAttackContext({ bits: 4, options });
-    await compArtifact.run(ctx);
-    // Two threads normalise BN with each shard's statistics: another model than one thread's.
-    expect(weights(ctx.model)).not.toEqual(runs[0]);
-    ctx.model.dispose();
+      return w;
+    });
   });
 });

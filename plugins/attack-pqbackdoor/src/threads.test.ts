@@ -1,7 +1,7 @@
 import { setRunThreads, type GraphModel } from '@qcb/core';
 import { describe, expect, it } from 'vitest';
 import { deployedTargetLoss, tinyAttackContext } from '../../../test/helpers/attack-context.js';
-import { idleWorkerTensors, useThreads } from '../../../test/helpers/threads.js';
+import { expectReproducibleOnTwoThreads, useThreads } from '../../../test/helpers/threads.js';
 import { pqBackdoor } from './index.js';
 
 useThreads();
@@ -29,11 +29,7 @@ describe('PQBackdoor on two threads', () => {
         ctx.model.dispose();
         return w;
       };
-      const first = await attacked(2);
-      const workersBefore = await idleWorkerTensors();
-      expect(await attacked(2)).toEqual(first);
-      expect(await idleWorkerTensors()).toEqual(workersBefore);
-      expect(await attacked(1)).not.toEqual(first);
+      await expectReproducibleOnTwoThreads(attacked);
     });
   }
 });
