@@ -138,11 +138,11 @@ results() { # fixture name, quantizer, then the purify arguments
     [ -f "$out" ] && continue
     local started=$SECONDS
     if qcb purify --model "$model" --quantizer "$quantizer" --data fashion-mnist --preset fast --seed "$seed" "$@" \
-      --out "$RUNS/purified/$name-s$seed" --json > "$out.tmp" 2>> ".logs/results-$name.log"; then
+      --out "$RUNS/purified/$name-$quantizer-$tag-s$seed" --json > "$out.tmp" 2>> ".logs/results-$name.log"; then
       node -e 'const fs = require("fs"); const [f, s, fixture, quantizer, seed, ...purify] = process.argv.slice(1); const r = JSON.parse(fs.readFileSync(f, "utf8"));
         fs.writeFileSync(f, JSON.stringify({ fixture, quantizer, purify: purify.join(" "), seed: Number(seed), ...r, wallSeconds: Number(s) }) + "\n")' \
         "$out.tmp" $((SECONDS - started)) "$name" "$quantizer" "$seed" "$@"
-      mv "$out.tmp" "$out" && rm -rf "$RUNS/purified/$name-s$seed" && echo "$name $*, seed $seed: purified"
+      mv "$out.tmp" "$out" && rm -rf "$RUNS/purified/$name-$quantizer-$tag-s$seed" && echo "$name $*, seed $seed: purified"
     else
       rm -f "$out.tmp"; echo "$name $*, seed $seed: purify failed or interrupted (see .logs/results-$name.log)"; return 1
     fi
