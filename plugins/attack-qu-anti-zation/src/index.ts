@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attackModule, resolveQuantizer, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord } from '@qcb/core';
+import { attackModule, resolveQuantizerList, withOverrides, type AttackContext, type AttackDefinition, type AttackRecord } from '@qcb/core';
 import { quAntiZationLoss } from './loss.js';
 import { lossQuantizers, quAntiZationExtraLoss, type QuAntiZationInit } from './portable-loss.js';
 
@@ -38,7 +38,7 @@ export const quAntiZation: AttackDefinition = {
   },
   async run(ctx: AttackContext): Promise<AttackRecord> {
     const o = withOverrides(QU_ANTI_ZATION_DEFAULTS, ctx.options);
-    const profiles = o.quantizers === '' ? [] : o.quantizers.split('+').map((name) => resolveQuantizer(ctx.engine, name));
+    const profiles = resolveQuantizerList(ctx.engine, o.quantizers);
     const bits = profiles.length > 0 ? profiles.map((p) => p.weights.bits) : o.bits.split(',').map(Number);
     const init: QuAntiZationInit = { profiles, bits, target: ctx.target, c1: o.c1, c2: o.c2 };
     const quantizers = lossQuantizers(ctx.model, init);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphModel, fromPortableGraph, variableKeys, type ParallelTask, type PortableGraph } from '@qcb/core';
+import { GraphModel, assignValues, floatValues, fromPortableGraph, variableKeys, type ParallelTask, type PortableGraph } from '@qcb/core';
 import { meanCrossEntropy, perturbationLoss, predictedLabels } from './loss.js';
 import { exactSecondOrder, finiteDifferenceSecondOrder, type LocalSecondOrder } from './second-order.js';
 
@@ -82,14 +82,14 @@ export function createIbauTask(raw: unknown): ParallelTask {
     if (call.version === version) return;
     let offset = 0;
     for (const v of vars) {
-      tf.tidy(() => v.assign(tf.tensor(weights.subarray(offset, offset + v.size), v.shape, 'float32')));
+      assignValues(v, weights.subarray(offset, offset + v.size));
       offset += v.size;
     }
     version = call.version;
   };
   const write = (slot: Float32Array, at: number, tensors: readonly tf.Tensor[]): void => {
     for (const t of tensors) {
-      slot.set(t.dataSync() as Float32Array, at);
+      slot.set(floatValues(t), at);
       at += t.size;
     }
   };

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { StepPool, compiledModuleUrl, runThreads, shardsOf, toPortableGraph, type Batch, type GraphModel } from '@qcb/core';
+import { StepPool, compiledModuleUrl, floatValues, runThreads, shardsOf, toPortableGraph, type Batch, type GraphModel } from '@qcb/core';
 import type { OuterGradients } from './hypergradient.js';
 import type { IbauTaskInit, OuterCall, ProductCall, SearchCall, ShardRows } from './pool-task.js';
 import type { SecondOrder } from './second-order.js';
@@ -92,11 +92,13 @@ export class IbauPool {
   get second(): SecondOrder {
     return {
       hvp: async (delta, v) => {
-        await this.pool.call('hvp', () => this.productCall(delta, v));
+        const call = this.productCall(delta, v);
+        await this.pool.call('hvp', () => call);
         return tf.tensor(this.pool.summedGradient().subarray(this.thetaSize), delta.shape, 'float32');
       },
       mixed: async (delta, v) => {
-        await this.pool.call('mixed', () => this.productCall(delta, v));
+        const call = this.productCall(delta, v);
+        await this.pool.call('mixed', () => call);
         return this.thetaTensors(this.pool.summedGradient());
       },
     };
@@ -114,7 +116,7 @@ export class IbauPool {
   private publish(): number {
     let offset = 0;
     for (const v of this.vars) {
-      this.weights.set(v.dataSync() as Float32Array, offset);
+      this.weights.set(floatValues(v), offset);
       offset += v.size;
     }
     return ++this.version;

@@ -93,7 +93,12 @@ export class ProfileFakeQuant {
   }
 }
 
+/** The profiles of a '+'-joined list of profile names or specs ('' gives none). */
+export function resolveQuantizerList(engine: Engine, list: string): QuantizerProfile[] {
+  return list === '' ? [] : list.split('+').map((name) => resolveQuantizer(engine, name));
+}
+
 /** One ProfileFakeQuant per profile of a '+'-joined list of profile names or specs ('' gives none). */
 export function profileFakeQuants(model: GraphModel, engine: Engine, list: string): ProfileFakeQuant[] {
-  return list === '' ? [] : list.split('+').map((name) => new ProfileFakeQuant(model, resolveQuantizer(engine, name)));
+  return resolveQuantizerList(engine, list).map((profile) => new ProfileFakeQuant(model, profile));
 }
