@@ -4,7 +4,7 @@ import { forwardConvRate } from './conv-rate.js';
 import { fmt } from './timing.js';
 import { trainingStepTime, trainingStepTimes, type StepTiming } from './training-step.js';
 import { caseLabel, parsePurifyCases, timePurify, type PurifyTiming } from './purify.js';
-import { torchAvailable, torchStepTime } from './torch-step.js';
+import { torchAvailable, torchConcurrentStepTime, torchStepTime } from './torch-step.js';
 
 /**
  * `pnpm bench`: speed figures measured in one run, printed with their ratios.
@@ -22,6 +22,16 @@ const TRAINING_DEFENSES = new Set(['ft', 'ft-sam', 'nad']);
 function timingLine(t: PurifyTiming): string {
   const d = t.report.defended;
   return `  ${caseLabel(t.case).padEnd(24)} ${String(t.threads).padStart(2)} thr  ${fmt(t.seconds, 4)} s (defense ${fmt(t.defenseSeconds, 4)} s)   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`;
+}
+
+/**
+ * N one-thread processes at once: the throughput they reach together (N x the lone step's
+ * time over theirs) is the most an N-thread step of the same kernels can reach on this
+ * machine, and the line says how much of it the N-thread step took.
+ */
+function ceilingLine(who: string, threads: number, one: number, all: number, copy: number): string {
+  const ceiling = (threads * one) / copy;
+  return `  ${who}, ${threads} one-thread processes at once  ${fmt(copy)} s/step each: ${fmt(ceiling)}x one's throughput, the ceiling; the ${threads}-thread step reaches ${fmt((100 * one) / all / ceiling)}% of it`;
 }
 
 async function main(): Promise<void> {
@@ -57,7 +67,7 @@ async function main(): Promise<void> {
 
   // The step's figures (and the PyTorch and cpu ratios to them); --wasm-steps 0 skips them all.
   if (wasmSteps > 0) {
-    const { one, all } = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads);
+    const { one, all, copies } = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads);
     const stepFlops = 3 * rate.forwardFlopsPerSample * batch;
     const share = (t: StepTiming): string => `${fmt((100 * stepFlops) / t.seconds / 1e9 / rate.gflops)}% of the one-thread forward conv rate`;
     log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps after ${wasmWarmup}, 1 thread and ${threads} each in processes of their own, alternating (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
@@ -65,6 +75,7 @@ async function main(): Promise<void> {
     if (threads > 1) {
       log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);
       log(`  ${threads} threads / 1 thread      ${fmt(one.seconds / all.seconds)}x faster   (target >= 1.7x on 2 cores)`);
+      if (copies) log(ceilingLine('wasm', threads, one.seconds, all.seconds, copies.seconds));
     }
     if (wide > 0 && wide !== 1) {
       const w = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads, wide);
@@ -84,6 +95,7 @@ async function main(): Promise<void> {
           // PyTorch's own ratio says how much of the other cores this run really had: on a
           // shared virtual machine it moves from run to run as much as qcb's does.
           log(`  PyTorch ${tn.threads} threads / 1 thread  ${fmt(t1.seconds / tn.seconds)}x faster`);
+          log(ceilingLine('PyTorch', threads, t1.seconds, tn.seconds, await torchConcurrentStepTime(threads, batch, torchSteps, 3)));
         }
       }
     }

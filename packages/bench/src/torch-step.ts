@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runConcurrently } from './concurrent-steps.js';
+import { median } from './timing.js';
 
 const SCRIPT = fileURLToPath(new URL('../torch/resnet_small_step.py', import.meta.url));
 
@@ -21,7 +23,17 @@ export function torchAvailable(): boolean {
 
 /** PyTorch's median resnet-small training step on `threads` threads (torch/resnet_small_step.py). */
 export function torchStepTime(threads: number, batch: number, steps: number, warmup: number): TorchStep {
-  const r = spawnSync(PYTHON ?? 'python3', [SCRIPT, '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON ?? 'python3', torchArgs(threads, batch, steps, warmup), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${PYTHON} ${SCRIPT} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchStep;
+}
+
+function torchArgs(threads: number, batch: number, steps: number, warmup: number): string[] {
+  return [SCRIPT, '--threads', String(threads), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup)];
+}
+
+/** The median of `copies` one-thread PyTorch steps timed at once, each in a process of its own (concurrent-steps.ts). */
+export async function torchConcurrentStepTime(copies: number, batch: number, steps: number, warmup: number): Promise<number> {
+  const runs = await runConcurrently<TorchStep>(PYTHON ?? 'python3', torchArgs(1, batch, steps, warmup), copies);
+  return median(runs.map((r) => r.seconds));
 }

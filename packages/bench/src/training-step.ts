@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { ParallelClassifier, Sgd, StepPool, classificationStep, initBackend, variableKeys, type BackendChoice } from '@qcb/core';
 import { resnetSmall } from '@qcb/models';
+import { runConcurrently } from './concurrent-steps.js';
 import { median, timeCalls, timePerCall } from './timing.js';
 
 export interface StepTiming {
@@ -95,10 +96,13 @@ export async function stepTimes(batch: number, threads: number, warmup: number, 
 
 const CHILD = fileURLToPath(new URL('./step-child.js', import.meta.url));
 
+function childArgs(batch: number, threads: number, warmup: number, steps: number, width: number): string[] {
+  return [CHILD, '--threads', String(threads), '--batch', String(batch), '--warmup', String(warmup), '--steps', String(steps), '--width', String(width)];
+}
+
 /** The same, in a fresh Node process. */
 function stepTimesApart(batch: number, threads: number, warmup: number, steps: number, width: number): StepSample {
-  const args = [CHILD, '--threads', String(threads), '--batch', String(batch), '--warmup', String(warmup), '--steps', String(steps), '--width', String(width)];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, childArgs(batch, threads, warmup, steps, width), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`the ${threads}-thread step timing failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as StepSample;
 }
@@ -106,21 +110,34 @@ function stepTimesApart(batch: number, threads: number, warmup: number, steps: n
 /** Rounds of the alternating measurement below. */
 const ROUNDS = 2;
 
+export interface StepTimings {
+  readonly one: StepTiming;
+  readonly all: StepTiming;
+  /** One-thread steps of `threads` processes running at once (absent on one thread). */
+  readonly copies?: StepTiming;
+}
+
 /**
  * The wasm training step on one thread and data-parallel on `threads` (ParallelClassifier:
  * this thread and threads - 1 pool workers), `reps` steps each. Each configuration runs in a
  * process of its own, as a qcb run does (in one process the two would share the calling
  * thread's engine and V8's helper threads, and the workers' compiling and collecting would
  * go on into the other's steps), warmed up by `warmup` steps (a worker is a fresh engine, and
- * V8 takes a few dozen steps to compile its hot code); the processes alternate, one thread
- * then N, for a few rounds, so that a change in the machine's load moves both medians alike.
+ * V8 takes a few dozen steps to compile its hot code). A third configuration runs `threads`
+ * one-thread processes at once: the throughput they reach together bounds what any
+ * `threads`-thread step of the same kernels can reach on this machine. The configurations
+ * alternate for a few rounds, so that a change in the machine's load moves every median alike.
  */
-export async function trainingStepTimes(batch: number, reps: number, warmup: number, threads: number, width = 1): Promise<{ one: StepTiming; all: StepTiming }> {
-  const counts = threads > 1 ? [1, threads] : [1];
-  const samples: StepSample[][] = counts.map(() => []);
+export async function trainingStepTimes(batch: number, reps: number, warmup: number, threads: number, width = 1): Promise<StepTimings> {
+  const steps = Math.ceil(reps / ROUNDS);
+  const one: StepSample[] = [];
+  const all: StepSample[] = [];
+  const copies: StepSample[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const steps = Math.ceil(reps / ROUNDS);
-    counts.forEach((n, i) => samples[i].push(stepTimesApart(batch, n, warmup, steps, width)));
+    one.push(stepTimesApart(batch, 1, warmup, steps, width));
+    if (threads <= 1) continue;
+    all.push(stepTimesApart(batch, threads, warmup, steps, width));
+    copies.push(...(await runConcurrently<StepSample>(process.execPath, childArgs(batch, 1, warmup, steps, width), threads)));
   }
   const timing = (s: StepSample[]): StepTiming => ({
     backend: 'wasm',
@@ -129,6 +146,6 @@ export async function trainingStepTimes(batch: number, reps: number, warmup: num
     params: s[0].params,
     loss: s[s.length - 1].loss,
   });
-  const one = timing(samples[0]);
-  return { one, all: threads > 1 ? timing(samples[1]) : one };
+  const single = timing(one);
+  return threads > 1 ? { one: single, all: timing(all), copies: timing(copies) } : { one: single, all: single };
 }
