@@ -7,10 +7,9 @@ import statistics
 import time
 
 import torch
-from torch import nn
 from torch.profiler import ProfilerActivity, profile
 
-from resnet_small_step import resnet_small
+from resnet_small_step import training_step
 
 
 def main():
@@ -19,21 +18,7 @@ def main():
     p.add_argument('--steps', type=int, default=20)
     p.add_argument('--threads', type=int, default=1)
     a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
-    model = resnet_small().train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.rand(a.batch, 1, 28, 28)
-    y = torch.randint(0, 10, (a.batch,))
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
+    step = training_step(a.threads, a.batch)
     for _ in range(20):
         step()
     times = []

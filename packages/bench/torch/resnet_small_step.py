@@ -38,19 +38,14 @@ def resnet_small(widths=(16, 32, 64), classes=10):
     return nn.Sequential(*layers)
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument('--threads', type=int, required=True)
-    p.add_argument('--batch', type=int, default=32)
-    p.add_argument('--steps', type=int, default=20)
-    p.add_argument('--warmup', type=int, default=3)
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
+def training_step(threads, batch):
+    """One training step of resnet-small on a fixed batch, as a function that returns the loss."""
+    torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = resnet_small().train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    x = torch.rand(a.batch, 1, 28, 28)
-    y = torch.randint(0, 10, (a.batch,))
+    x = torch.rand(batch, 1, 28, 28)
+    y = torch.randint(0, 10, (batch,))
     loss_fn = nn.CrossEntropyLoss()
 
     def step():
@@ -59,6 +54,18 @@ def main():
         loss.backward()
         opt.step()
         return loss.item()
+
+    return step
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('--threads', type=int, required=True)
+    p.add_argument('--batch', type=int, default=32)
+    p.add_argument('--steps', type=int, default=20)
+    p.add_argument('--warmup', type=int, default=3)
+    a = p.parse_args()
+    step = training_step(a.threads, a.batch)
 
     for _ in range(a.warmup):
         step()
