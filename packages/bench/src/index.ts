@@ -2,9 +2,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { forwardConvRate } from './conv-rate.js';
 import { fmt } from './timing.js';
-import { trainingStepTime, trainingStepTimes, type StepTiming } from './training-step.js';
+import { trainingStepTime } from './training-step.js';
+import { reportTrainingStep } from './step-report.js';
 import { caseLabel, parsePurifyCases, timePurify, type PurifyTiming } from './purify.js';
-import { torchAvailable, torchConcurrentStepTime, torchStepTime } from './torch-step.js';
 
 /**
  * `pnpm bench`: speed figures measured in one run, printed with their ratios.
@@ -13,7 +13,8 @@ import { torchAvailable, torchConcurrentStepTime, torchStepTime } from './torch-
  * PyTorch, which runs only where python3 imports torch), --purify <cases> (purifications
  * timed on the pqbackdoor-w4 fixture under academic-w4a4, each on one thread and on all:
  * comma-separated `defense[+augmentation...][@preset]`, `fast` and `paper` meaning LAC + PDA;
- * default `fast,ft,ft-sam,nad`; '' skips).
+ * default `fast,ft,ft-sam,nad`; '' skips), --train-batch N (128: the step again at the batch of
+ * qcb train, the attacks and the training defenses; 0 skips), --wide K (2; 0 skips), --wide-fixture <dir>.
  */
 /** The training defenses whose fast preset is sized to run in at most 3 minutes on the fixture. */
 const TRAINING_DEFENSES = new Set(['ft', 'ft-sam', 'nad']);
@@ -22,16 +23,6 @@ const TRAINING_DEFENSES = new Set(['ft', 'ft-sam', 'nad']);
 function timingLine(t: PurifyTiming): string {
   const d = t.report.defended;
   return `  ${caseLabel(t.case).padEnd(24)} ${String(t.threads).padStart(2)} thr  ${fmt(t.seconds, 4)} s (defense ${fmt(t.defenseSeconds, 4)} s)   defended BA ${d.ba.toFixed(2)}%  ASR ${d.asr?.toFixed(2) ?? 'n/a'}%  DER ${t.report.der?.toFixed(2) ?? 'n/a'}%`;
-}
-
-/**
- * N one-thread processes at once: the throughput they reach together (N x the lone step's
- * time over theirs) is the most an N-thread step of the same kernels can reach on this
- * machine, and the line says how much of it the N-thread step took.
- */
-function ceilingLine(who: string, threads: number, one: number, all: number, copy: number): string {
-  const ceiling = (threads * one) / copy;
-  return `  ${who}, ${threads} one-thread processes at once  ${fmt(copy)} s/step each: ${fmt(ceiling)}x one's throughput, the ceiling; the ${threads}-thread step reaches ${fmt((100 * one) / all / ceiling)}% of it`;
 }
 
 async function main(): Promise<void> {
@@ -45,6 +36,7 @@ async function main(): Promise<void> {
       'torch-steps': { type: 'string', default: '20' },
       purify: { type: 'string', default: 'fast,ft,ft-sam,nad' },
       wide: { type: 'string', default: '2' },
+      'train-batch': { type: 'string', default: '128' },
       'wide-fixture': { type: 'string' },
     },
   });
@@ -55,6 +47,7 @@ async function main(): Promise<void> {
   const cpuSteps = Number(values['cpu-steps']);
   const torchSteps = Number(values['torch-steps']);
   const wide = Number(values.wide);
+  const trainBatch = Number(values['train-batch']);
   const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
   log(`qcb bench - node ${process.version}, batch ${batch}, ${threads} threads for "all cores", load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
@@ -67,43 +60,17 @@ async function main(): Promise<void> {
 
   // The step's figures (and the PyTorch and cpu ratios to them); --wasm-steps 0 skips them all.
   if (wasmSteps > 0) {
-    const { one, all, copies } = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads);
-    const stepFlops = 3 * rate.forwardFlopsPerSample * batch;
-    const share = (t: StepTiming): string => `${fmt((100 * stepFlops) / t.seconds / 1e9 / rate.gflops)}% of the one-thread forward conv rate`;
-    log(`training step, resnet-small (${one.params.toLocaleString('en-US')} parameters), batch ${batch}, median of ${wasmSteps} steps after ${wasmWarmup}, 1 thread and ${threads} each in processes of their own, alternating (3 x ${fmt(rate.forwardFlopsPerSample * batch / 1e9)} GFLOP forward):`);
-    log(`  wasm, 1 thread             ${fmt(one.seconds)} s/step   ${share(one)}   (loss ${fmt(one.loss)})`);
-    if (threads > 1) {
-      log(`  wasm, ${threads} threads (data-par.) ${fmt(all.seconds)} s/step   ${share(all)}   (loss ${fmt(all.loss)})`);
-      log(`  ${threads} threads / 1 thread      ${fmt(one.seconds / all.seconds)}x faster   (target >= 1.7x on 2 cores)`);
-      if (copies) log(ceilingLine('wasm', threads, one.seconds, all.seconds, copies.seconds));
-    }
-    if (wide > 0 && wide !== 1) {
-      const w = await trainingStepTimes(batch, wasmSteps, wasmWarmup, threads, wide);
-      log(`  resnet-small --width ${wide} (${w.one.params.toLocaleString('en-US')} parameters), the wider network of the 8-bit attacks' capacity route, the same way:`);
-      log(`  wasm, 1 thread             ${fmt(w.one.seconds)} s/step   ${fmt(w.one.seconds / one.seconds)}x the width-1 step`);
-      if (threads > 1) log(`  wasm, ${threads} threads (data-par.) ${fmt(w.all.seconds)} s/step   ${fmt(w.one.seconds / w.all.seconds)}x faster than 1 thread`);
-    }
-    if (torchSteps > 0) {
-      if (!torchAvailable()) {
-        log('  PyTorch: skipped (python3 cannot import torch; on Debian: apt-get install python3-torch)');
-      } else {
-        const t1 = torchStepTime(1, batch, torchSteps, 3);
-        log(`  PyTorch ${t1.torch}, 1 thread   ${fmt(t1.seconds)} s/step   qcb / PyTorch ${fmt(one.seconds / t1.seconds)}`);
-        if (threads > 1) {
-          const tn = torchStepTime(threads, batch, torchSteps, 3);
-          log(`  PyTorch, ${tn.threads} threads        ${fmt(tn.seconds)} s/step   qcb / PyTorch ${fmt(all.seconds / tn.seconds)}   (target <= 1)`);
-          // PyTorch's own ratio says how much of the other cores this run really had: on a
-          // shared virtual machine it moves from run to run as much as qcb's does.
-          log(`  PyTorch ${tn.threads} threads / 1 thread  ${fmt(t1.seconds / tn.seconds)}x faster`);
-          log(ceilingLine('PyTorch', threads, t1.seconds, tn.seconds, await torchConcurrentStepTime(threads, batch, torchSteps, 3)));
-        }
-      }
-    }
+    const settings = { threads, steps: wasmSteps, warmup: wasmWarmup, torchSteps, log };
+    const one = await reportTrainingStep(batch, rate, settings, wide);
     if (cpuSteps > 0) {
       process.stderr.write(`timing ${cpuSteps + 1} steps on the cpu backend (about a minute each)...\n`);
       const cpu = await trainingStepTime('cpu', batch, cpuSteps, 1);
       log(`  cpu backend, 1 thread      ${fmt(cpu.seconds)} s/step   (loss ${fmt(cpu.loss)})`);
       log(`  wasm speed-up over cpu     ${fmt(cpu.seconds / one.seconds)}x   (target >= 50x)`);
+    }
+    if (trainBatch > 0 && trainBatch !== batch) {
+      log(`\nthe same at batch ${trainBatch}, the batch of qcb train, the attacks and the training defenses:`);
+      await reportTrainingStep(trainBatch, rate, settings, 0);
     }
   } else {
     log('training step: skipped (--wasm-steps 0)');
