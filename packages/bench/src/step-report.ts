@@ -42,7 +42,7 @@ export async function reportTrainingStep(batch: number, rate: ConvRate, s: StepR
     if (copies) log(copiesLine('wasm', threads, one.seconds, all.seconds, copies.seconds));
   }
   if (wide > 1) {
-    const w = await trainingStepTimes(batch, s.steps, s.warmup, threads, wide);
+    const w = await trainingStepTimes(batch, s.steps, s.warmup, threads, wide, false);
     log(`  resnet-small --width ${wide} (${w.one.params.toLocaleString('en-US')} parameters), the wider network of the 8-bit attacks' capacity route, the same way:`);
     log(`  wasm, 1 thread             ${fmt(w.one.seconds)} s/step   ${fmt(w.one.seconds / one.seconds)}x the width-1 step`);
     if (threads > 1) log(`  wasm, ${threads} threads (data-par.) ${fmt(w.all.seconds)} s/step   ${fmt(w.one.seconds / w.all.seconds)}x faster than 1 thread`);

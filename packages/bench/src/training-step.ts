@@ -123,12 +123,13 @@ export interface StepTimings {
  * process of its own, as a qcb run does (in one process the two would share the calling
  * thread's engine and V8's helper threads, and the workers' compiling and collecting would
  * go on into the other's steps), warmed up by `warmup` steps (a worker is a fresh engine, and
- * V8 takes a few dozen steps to compile its hot code). A third configuration runs `threads`
- * one-thread processes at once: the throughput they reach together bounds what any
- * `threads`-thread step of the same kernels can reach on this machine. The configurations
- * alternate for a few rounds, so that a change in the machine's load moves every median alike.
+ * V8 takes a few dozen steps to compile its hot code). With `withCopies`, a third
+ * configuration runs `threads` one-thread processes at once: the throughput they reach
+ * together is what the machine gives independent copies of the same kernels. The
+ * configurations alternate for a few rounds, so that a change in the machine's load moves
+ * every median alike.
  */
-export async function trainingStepTimes(batch: number, reps: number, warmup: number, threads: number, width = 1): Promise<StepTimings> {
+export async function trainingStepTimes(batch: number, reps: number, warmup: number, threads: number, width = 1, withCopies = true): Promise<StepTimings> {
   const steps = Math.ceil(reps / ROUNDS);
   const one: StepSample[] = [];
   const all: StepSample[] = [];
@@ -137,7 +138,7 @@ export async function trainingStepTimes(batch: number, reps: number, warmup: num
     one.push(stepTimesApart(batch, 1, warmup, steps, width));
     if (threads <= 1) continue;
     all.push(stepTimesApart(batch, threads, warmup, steps, width));
-    copies.push(...(await runConcurrently<StepSample>(process.execPath, childArgs(batch, 1, warmup, steps, width), threads)));
+    if (withCopies) copies.push(...(await runConcurrently<StepSample>(process.execPath, childArgs(batch, 1, warmup, steps, width), threads)));
   }
   const timing = (s: StepSample[]): StepTiming => ({
     backend: 'wasm',
@@ -147,5 +148,6 @@ export async function trainingStepTimes(batch: number, reps: number, warmup: num
     loss: s[s.length - 1].loss,
   });
   const single = timing(one);
-  return threads > 1 ? { one: single, all: timing(all), copies: timing(copies) } : { one: single, all: single };
+  if (threads <= 1) return { one: single, all: single };
+  return copies.length > 0 ? { one: single, all: timing(all), copies: timing(copies) } : { one: single, all: timing(all) };
 }
