@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 
 /**
- * Runs `copies` processes of the same command at once and gives each one's parsed last
- * stdout line. What N independent one-thread processes get from N cores together is the
- * most any N-thread run of the same kernels can get: two busy cores of a shared virtual
- * machine contend for the last-level cache and the memory bus, so each copy runs slower
- * than it does alone.
+ * Runs `copies` processes of the same command at once and gives each one's last stdout line,
+ * parsed as JSON; a process that fails rejects with its last line of output. One copy is how
+ * the bench runs each timing in a process of its own; N one-thread copies show what the
+ * machine gives independent work on N cores (two busy cores of a shared virtual machine
+ * contend for the last-level cache and the memory bus, so each copy runs slower than alone).
  */
 export async function runConcurrently<T>(command: string, args: readonly string[], copies: number): Promise<T[]> {
   const one = (): Promise<T> =>

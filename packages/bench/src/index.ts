@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       log(`  wasm speed-up over cpu     ${fmt(cpu.seconds / one.seconds)}x   (target >= 50x)`);
     }
     if (trainBatch > 0 && trainBatch !== batch) {
-      log(`\nthe same at batch ${trainBatch}, the batch of qcb train, the attacks and the training defenses:`);
+      log(`\nthe same at --train-batch ${trainBatch} (qcb train, the attacks and FT, fine-pruning and MCR train at 128):`);
       await reportTrainingStep(trainBatch, rate, settings, 0);
     }
   } else {

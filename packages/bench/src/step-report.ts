@@ -51,10 +51,10 @@ export async function reportTrainingStep(batch: number, rate: ConvRate, s: StepR
     if (!torchAvailable()) {
       log('  PyTorch: skipped (python3 cannot import torch; on Debian: apt-get install python3-torch)');
     } else {
-      const t1 = torchStepTime(1, batch, s.torchSteps, 3);
+      const t1 = await torchStepTime(1, batch, s.torchSteps, 3);
       log(`  PyTorch ${t1.torch}, 1 thread   ${fmt(t1.seconds)} s/step   qcb / PyTorch ${fmt(one.seconds / t1.seconds)}`);
       if (threads > 1) {
-        const tn = torchStepTime(threads, batch, s.torchSteps, 3);
+        const tn = await torchStepTime(threads, batch, s.torchSteps, 3);
         log(`  PyTorch, ${tn.threads} threads        ${fmt(tn.seconds)} s/step   qcb / PyTorch ${fmt(all.seconds / tn.seconds)}   (target <= 1)`);
         // PyTorch's own ratio says how much of the other cores this run really had: on a
         // shared virtual machine it moves from run to run as much as qcb's does.

@@ -22,10 +22,9 @@ export function torchAvailable(): boolean {
 }
 
 /** PyTorch's median resnet-small training step on `threads` threads (torch/resnet_small_step.py). */
-export function torchStepTime(threads: number, batch: number, steps: number, warmup: number): TorchStep {
-  const r = spawnSync(PYTHON ?? 'python3', torchArgs(threads, batch, steps, warmup), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${PYTHON} ${SCRIPT} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchStep;
+export async function torchStepTime(threads: number, batch: number, steps: number, warmup: number): Promise<TorchStep> {
+  const [step] = await runConcurrently<TorchStep>(PYTHON ?? 'python3', torchArgs(threads, batch, steps, warmup), 1);
+  return step;
 }
 
 function torchArgs(threads: number, batch: number, steps: number, warmup: number): string[] {

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { ParallelClassifier, Sgd, StepPool, classificationStep, initBackend, variableKeys, type BackendChoice } from '@qcb/core';
@@ -101,10 +100,9 @@ function childArgs(batch: number, threads: number, warmup: number, steps: number
 }
 
 /** The same, in a fresh Node process. */
-function stepTimesApart(batch: number, threads: number, warmup: number, steps: number, width: number): StepSample {
-  const r = spawnSync(process.execPath, childArgs(batch, threads, warmup, steps, width), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.status !== 0) throw new Error(`the ${threads}-thread step timing failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as StepSample;
+async function stepTimesApart(batch: number, threads: number, warmup: number, steps: number, width: number): Promise<StepSample> {
+  const [sample] = await runConcurrently<StepSample>(process.execPath, childArgs(batch, threads, warmup, steps, width), 1);
+  return sample;
 }
 
 /** Rounds of the alternating measurement below. */
@@ -135,9 +133,9 @@ export async function trainingStepTimes(batch: number, reps: number, warmup: num
   const all: StepSample[] = [];
   const copies: StepSample[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    one.push(stepTimesApart(batch, 1, warmup, steps, width));
+    one.push(await stepTimesApart(batch, 1, warmup, steps, width));
     if (threads <= 1) continue;
-    all.push(stepTimesApart(batch, threads, warmup, steps, width));
+    all.push(await stepTimesApart(batch, threads, warmup, steps, width));
     if (withCopies) copies.push(...(await runConcurrently<StepSample>(process.execPath, childArgs(batch, 1, warmup, steps, width), threads)));
   }
   const timing = (s: StepSample[]): StepTiming => ({
