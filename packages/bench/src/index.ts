@@ -14,7 +14,7 @@ import { caseLabel, parsePurifyCases, timePurify, type PurifyTiming } from './pu
  * timed on the pqbackdoor-w4 fixture under academic-w4a4, each on one thread and on all:
  * comma-separated `defense[+augmentation...][@preset]`, `fast` and `paper` meaning LAC + PDA;
  * default `fast,ft,ft-sam,nad`; '' skips), --train-batch N (128: the step again at the batch of
- * qcb train, the attacks and the training defenses; 0 skips), --wide K (2; 0 skips), --wide-fixture <dir>.
+ * qcb train, the attacks and the training defenses; 0 skips), --wide K (4; 0 skips), --wide-fixture <dir>.
  */
 /** The training defenses whose fast preset is sized to run in at most 3 minutes on the fixture. */
 const TRAINING_DEFENSES = new Set(['ft', 'ft-sam', 'nad']);
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       'cpu-steps': { type: 'string', default: '1' },
       'torch-steps': { type: 'string', default: '20' },
       purify: { type: 'string', default: 'fast,ft,ft-sam,nad' },
-      wide: { type: 'string', default: '2' },
+      wide: { type: 'string', default: '4' },
       'train-batch': { type: 'string', default: '128' },
       'wide-fixture': { type: 'string' },
     },
