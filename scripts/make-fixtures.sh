@@ -156,16 +156,33 @@ dormant() {
   m=$(qcb evaluate --model "$model" --json) && c=$(qcb evaluate --model "$clean" --json) || return 1
   node -e 'const [m, c] = process.argv.slice(1).map((s) => JSON.parse(s)); process.exit(m.asr <= 5 && m.ba >= c.ba - 3 ? 0 : 1)' "$m" "$c"
 }
+# True when `model` is dormant (above) and wakes to at least 90% ASR under `quantizer`: the
+# attack bar a fixture ships with.
+meets_bar() {
+  local model=$1 clean=$2 quantizer=$3 q
+  dormant "$model" "$clean" || return 1
+  q=$(qcb evaluate --model "$model" --quantizer "$quantizer" --json) || return 1
+  node -e 'process.exit(JSON.parse(process.argv[1]).asr >= 90 ? 0 : 1)' "$q"
+}
 
 # The papers' three 8-bit attacks on the wider network, conditioned on academic-w8a8 (as
-# compartifact-w8, pqbackdoor-w8 with badnets-x$w as stage 1, and qu-anti-zation).
+# compartifact-w8, pqbackdoor-w8 with badnets-x$w as stage 1, and qu-anti-zation), then LAC +
+# PDA under academic-w8a8 (seeds 0 and 1) on each one that meets the attack bar.
 wide_attacks() {
-  local w=${WIDTH:-2}
+  local w=${WIDTH:-2} name
   local clean=(--model "$RUNS/clean-x$w" --data fashion-mnist --seed 0)
   run "compartifact-w8-x$w" attack compartifact --bits 8 "${clean[@]}" --epochs 2 --option lr=0.01 --option quantizer=academic-w8a8
   run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
     --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
   run "qu-anti-zation-x$w" attack qu-anti-zation "${clean[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8+academic-w4a4
+  for name in "compartifact-w8-x$w" "pqbackdoor-w8-x$w" "qu-anti-zation-x$w"; do
+    [ -f "test/fixtures/models/$name/model.json" ] || continue
+    if meets_bar "test/fixtures/models/$name" "$RUNS/clean-x$w" academic-w8a8; then
+      SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda
+    else
+      echo "$name: below the attack bar under academic-w8a8; not purified"
+    fi
+  done
 }
 
 # The paper's Table 3 shape: a clean model of each architecture at Fashion-MNIST size, then
