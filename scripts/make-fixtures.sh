@@ -20,6 +20,7 @@ run() { # name, then the qcb arguments without --out
   if [ -f "$RUNS/$name/model.json" ] && [ ! -d "$RUNS/$name.checkpoint" ]; then
     mv "$RUNS/$name" "$fixture" && echo "$name: done earlier, moved"; return 0
   fi
+  echo "$name: running (progress in .logs/fixture-$name.log)"
   if qcb "$@" --out "$RUNS/$name" >> ".logs/fixture-$name.log" 2>&1; then
     rm -rf "$fixture" && mv "$RUNS/$name" "$fixture" && echo "$name: done"
   else
@@ -57,6 +58,7 @@ pq_w8() {
 probe() { # like run, but the model stays in $RUNS (not a fixture)
   local name=$1; shift
   [ -f "$RUNS/$name/model.json" ] && [ ! -d "$RUNS/$name.checkpoint" ] && { echo "$name: done earlier"; return 0; }
+  echo "$name: running (progress in .logs/probe-$name.log)"
   qcb "$@" --out "$RUNS/$name" >> ".logs/probe-$name.log" 2>&1 && echo "$name: done" || { echo "$name: failed or interrupted"; return 1; }
 }
 pq_w8_probes() {
@@ -137,6 +139,7 @@ results() { # fixture name, quantizer, then the purify arguments
     local out="$dir/$name-$quantizer-$tag-s$seed.json"
     [ -f "$out" ] && continue
     local started=$SECONDS
+    echo "$name $*, seed $seed: purifying (progress in .logs/results-$name.log)"
     if qcb purify --model "$model" --quantizer "$quantizer" --data fashion-mnist --preset fast --seed "$seed" "$@" \
       --out "$RUNS/purified/$name-$quantizer-$tag-s$seed" --json > "$out.tmp" 2>> ".logs/results-$name.log"; then
       node -e 'const fs = require("fs"); const [f, s, fixture, quantizer, seed, ...purify] = process.argv.slice(1); const r = JSON.parse(fs.readFileSync(f, "utf8"));
