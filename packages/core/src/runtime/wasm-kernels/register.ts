@@ -7,6 +7,8 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
+import { meanConfig } from './mean.js';
+import { sumConfig } from './sum.js';
 
 export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   conv2DBackpropInputConfig,
@@ -14,9 +16,11 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   depthwiseConv2dNativeBackpropInputConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   identityConfig,
+  sumConfig,
+  meanConfig,
 ];
 
-/** Installs our conv training kernels and the sharing Identity on the wasm backend; safe to call repeatedly. */
+/** Installs our conv training kernels, the sharing Identity and the GEMM reductions on the wasm backend; safe to call repeatedly. */
 export function registerWasmTrainingKernels(): void {
   for (const config of wasmTrainingKernelConfigs) {
     const current = tf.getKernel(config.kernelName, config.backendName);

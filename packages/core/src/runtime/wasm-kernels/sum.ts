@@ -1,0 +1,17 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelArgs } from './kernel-args.js';
+import { leadingAxesSum, shippedWasmKernel } from './leading-axes-sum.js';
+
+const shippedSum = shippedWasmKernel(tf.Sum);
+
+/** Sum on wasm: reductions over leading axes as a GEMM (leading-axes-sum.ts), the rest as shipped. */
+function sum(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  return leadingAxesSum(args, false) ?? shippedSum.kernelFunc(args);
+}
+
+export const sumConfig: tf.KernelConfig = {
+  kernelName: tf.Sum,
+  backendName: 'wasm',
+  kernelFunc: sum as unknown as tf.KernelFunc,
+  setupFunc: shippedSum.setupFunc,
+};
