@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { channelSumsOn, type WasmHeapBackend } from './channel-sums.js';
+import { channelSumsOn } from './channel-sums.js';
+import type { WasmHeapBackend } from './heap-module.js';
 import { meanConfig } from './mean.js';
 import { sumConfig } from './sum.js';
 import { seededValues, useWasmWithTrainingKernels } from './testing/grad-parity.js';

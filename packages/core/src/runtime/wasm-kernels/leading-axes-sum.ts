@@ -1,18 +1,7 @@
-// The wasm package registers its shipped kernels when first imported: this module keeps them.
-import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { channelSumsOn, type WasmHeapBackend } from './channel-sums.js';
+import { channelSumsOn } from './channel-sums.js';
+import type { WasmHeapBackend } from './heap-module.js';
 import { kernelInput, type KernelArgs } from './kernel-args.js';
-
-/**
- * The kernel tfjs-backend-wasm ships for `name`, kept before ours replaces it. Ours must keep
- * its setupFunc too: that is what binds the wasm function when the backend starts.
- */
-export function shippedWasmKernel(name: string): tf.KernelConfig {
-  const config = tf.getKernel(name, 'wasm');
-  if (config === undefined) throw new Error(`tfjs-backend-wasm registers no ${name} kernel`);
-  return config;
-}
 
 /**
  * Sums (or averages) a float32 tensor over its leading axes, given in order [0, ..., k - 1]

@@ -2,6 +2,7 @@
 // it here guarantees that happens before ours replace them, never after.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
@@ -18,9 +19,10 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   identityConfig,
   sumConfig,
   meanConfig,
+  batchMatMulConfig,
 ];
 
-/** Installs our conv training kernels, the sharing Identity and the GEMM reductions on the wasm backend; safe to call repeatedly. */
+/** Installs our conv training kernels, the sharing Identity, the one-pass reductions and the SIMD matmul on the wasm backend; safe to call repeatedly. */
 export function registerWasmTrainingKernels(): void {
   for (const config of wasmTrainingKernelConfigs) {
     const current = tf.getKernel(config.kernelName, config.backendName);

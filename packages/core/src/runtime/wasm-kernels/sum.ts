@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelArgs } from './kernel-args.js';
-import { leadingAxesSum, shippedWasmKernel } from './leading-axes-sum.js';
+import { leadingAxesSum } from './leading-axes-sum.js';
+import { shippedWasmKernel } from './shipped-kernel.js';
 
 const shippedSum = shippedWasmKernel(tf.Sum);
 
