@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { blockedMatmulWasm } from './blocked-matmul-module.js';
 import { heapExport, type WasmHeapBackend } from './heap-module.js';
 import { kernelInput, type KernelArgs } from './kernel-args.js';
-import { shippedWasmKernel } from './shipped-kernel.js';
+import { replacingShipped, shippedWasmKernel } from './shipped-kernel.js';
 
 type BlockedMatmul = (
   a: number, b: number, out: number, batch: number, m: number, k: number, n: number,
@@ -10,7 +10,6 @@ type BlockedMatmul = (
 ) => void;
 
 const blockedMatmulOn = heapExport<BlockedMatmul>(blockedMatmulWasm, 'blockedMatmul');
-const shippedBatchMatMul = shippedWasmKernel(tf.BatchMatMul);
 const shippedTranspose = shippedWasmKernel(tf.Transpose);
 
 /**
@@ -20,9 +19,9 @@ const shippedTranspose = shippedWasmKernel(tf.Transpose);
  * blocked-matmul.wat runs that loop's arithmetic in the same order with SIMD (the same bits,
  * tested); a transposed `b` is transposed first (a copy, exact), a transposed `a` is read in
  * place. Products XNNPACK takes, and operands whose batch dimensions differ, stay with the
- * shipped kernel.
+ * shipped kernel (null here).
  */
-function batchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+function blockedBatchMatMul(args: KernelArgs): tf.TensorInfo | null {
   const a = kernelInput(args, 'a');
   const b = kernelInput(args, 'b');
   const { transposeA, transposeB } = args.attrs as unknown as tf.BatchMatMulAttrs;
@@ -31,13 +30,13 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const xnnpack = !transposeA && !transposeB && outer.every((d) => d === 1) && b.shape.slice(0, -2).every((d) => d === 1);
   const sameBatch = outer.length === b.shape.length - 2 && outer.every((d, i) => d === b.shape[i]);
   const blocked = a.dtype === 'float32' && b.dtype === 'float32' && !xnnpack && sameBatch ? blockedMatmulOn(backend) : null;
-  if (blocked === null) return shippedBatchMatMul.kernelFunc(args);
+  if (blocked === null) return null;
   const rank = a.shape.length;
   const batch = outer.reduce((x, y) => x * y, 1);
   const m = transposeA ? a.shape[rank - 1] : a.shape[rank - 2];
   const k = transposeA ? a.shape[rank - 2] : a.shape[rank - 1];
   const n = transposeB ? b.shape[rank - 2] : b.shape[rank - 1];
-  if ((transposeB ? b.shape[rank - 1] : b.shape[rank - 2]) !== k) return shippedBatchMatMul.kernelFunc(args);
+  if ((transposeB ? b.shape[rank - 1] : b.shape[rank - 2]) !== k) return null;
   const out = backend.makeOutput([...outer, m, n], 'float32');
   if (batch * m * n === 0) return out;
   // b as [batch, k, n] in row-major order: its own data, or a transposed copy.
@@ -55,9 +54,4 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
-export const batchMatMulConfig: tf.KernelConfig = {
-  kernelName: tf.BatchMatMul,
-  backendName: 'wasm',
-  kernelFunc: batchMatMul as unknown as tf.KernelFunc,
-  setupFunc: shippedBatchMatMul.setupFunc,
-};
+export const batchMatMulConfig: tf.KernelConfig = replacingShipped(tf.BatchMatMul, blockedBatchMatMul);

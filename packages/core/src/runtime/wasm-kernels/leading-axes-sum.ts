@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { channelSumsOn } from './channel-sums.js';
 import type { WasmHeapBackend } from './heap-module.js';
 import { kernelInput, type KernelArgs } from './kernel-args.js';
-import { shippedWasmKernel } from './shipped-kernel.js';
+import { replacingShipped } from './shipped-kernel.js';
 
 /**
  * Sums (or averages) a float32 tensor over its leading axes, given in order [0, ..., k - 1]
@@ -34,8 +34,6 @@ export function leadingAxesSum(args: KernelArgs, mean: boolean): tf.TensorInfo |
 
 /** Sum or Mean on wasm: reductions over leading axes here, every other one by the shipped kernel. */
 export function leadingAxesReductionConfig(kernelName: typeof tf.Sum | typeof tf.Mean): tf.KernelConfig {
-  const shipped = shippedWasmKernel(kernelName);
   const mean = kernelName === tf.Mean;
-  const kernelFunc = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => leadingAxesSum(args, mean) ?? shipped.kernelFunc(args);
-  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, setupFunc: shipped.setupFunc };
+  return replacingShipped(kernelName, (args) => leadingAxesSum(args, mean));
 }

@@ -8,6 +8,7 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
 import { identityConfig } from './identity.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
 import { meanConfig } from './mean.js';
 import { sumConfig } from './sum.js';
 
@@ -20,9 +21,10 @@ export const wasmTrainingKernelConfigs: readonly tf.KernelConfig[] = [
   sumConfig,
   meanConfig,
   batchMatMulConfig,
+  maxPoolGradConfig,
 ];
 
-/** Installs our conv training kernels, the sharing Identity, the one-pass reductions and the SIMD matmul on the wasm backend; safe to call repeatedly. */
+/** Installs our conv training kernels, the sharing Identity, the one-pass reductions, the SIMD matmul and the tiled max-pool gradient on the wasm backend; safe to call repeatedly. */
 export function registerWasmTrainingKernels(): void {
   for (const config of wasmTrainingKernelConfigs) {
     const current = tf.getKernel(config.kernelName, config.backendName);

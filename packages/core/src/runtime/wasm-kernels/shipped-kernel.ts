@@ -11,3 +11,15 @@ export function shippedWasmKernel(name: string): tf.KernelConfig {
   if (config === undefined) throw new Error(`tfjs-backend-wasm registers no ${name} kernel`);
   return config;
 }
+
+type WasmKernelFunc = (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[];
+
+/**
+ * Our kernel for `name` on wasm, with the shipped one's setupFunc, and the shipped kernel
+ * itself for the cases ours leaves to it: `ours` returns null for those.
+ */
+export function replacingShipped(name: string, ours: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | null): tf.KernelConfig {
+  const shipped = shippedWasmKernel(name);
+  const kernelFunc: WasmKernelFunc = (args) => ours(args) ?? shipped.kernelFunc(args);
+  return { kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, setupFunc: shipped.setupFunc };
+}
