@@ -199,6 +199,8 @@ wide_attacks() {
 # vit comes last and attacks at batch 64: at batch 128 its attack held 3.4 GiB resident (the
 # heap's limit is 4 GiB) and had not finished 47 steps after 400 s beside a lane; at 64 it
 # holds 1.9 GB and takes about 4 s a step beside three other jobs (about an hour an epoch).
+# The ViT times above are with tfjs's scalar matmul; core's SIMD matmul (batch-mat-mul.ts)
+# made a ViT training step 3.8 times faster at batch 32 (packages/bench/README.md).
 TABLE3=(mobilenet-v2:mobilenet-v2:0.5:0.05:4:32 alexnet:alexnet:0.5:0.01:4:128 vgg-bn:vgg-bn:0.5:0.05:4:128 vit:vit:1:0.05:4:64)
 table3() {
   local spec name arch width lr epochs batch
