@@ -1,6 +1,7 @@
 // The wasm package registers its shipped kernels when first imported: this module keeps them.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import type { KernelArgs } from './kernel-args.js';
 
 /**
  * The kernel tfjs-backend-wasm ships for `name`, kept before ours replaces it. Ours must keep
@@ -12,14 +13,12 @@ export function shippedWasmKernel(name: string): tf.KernelConfig {
   return config;
 }
 
-type WasmKernelFunc = (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | tf.TensorInfo[];
-
 /**
  * Our kernel for `name` on wasm, with the shipped one's setupFunc, and the shipped kernel
  * itself for the cases ours leaves to it: `ours` returns null for those.
  */
-export function replacingShipped(name: string, ours: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | null): tf.KernelConfig {
+export function replacingShipped(name: string, ours: (args: KernelArgs) => tf.TensorInfo | null): tf.KernelConfig {
   const shipped = shippedWasmKernel(name);
-  const kernelFunc: WasmKernelFunc = (args) => ours(args) ?? shipped.kernelFunc(args);
+  const kernelFunc = (args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] => ours(args) ?? shipped.kernelFunc(args);
   return { kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc, setupFunc: shipped.setupFunc };
 }
