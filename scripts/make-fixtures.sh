@@ -128,12 +128,17 @@ once() { # file, then a qcb command whose output it keeps; nothing is written wh
   [ -f "$file" ] && return 0
   qcb "$@" > "$file.tmp" && mv "$file.tmp" "$file" || { rm -f "$file.tmp"; return 1; }
 }
+evaluations() { # fixture name, quantizer: its `qcb evaluate --json` in full precision and under it
+  local name=$1 quantizer=$2 model=test/fixtures/models/$1 dir="$RUNS/results"
+  mkdir -p "$dir"
+  once "$dir/$name-fp.json" evaluate --model "$model" --json &&
+    once "$dir/$name-$quantizer.json" evaluate --model "$model" --quantizer "$quantizer" --json
+}
 results() { # fixture name, quantizer, then the purify arguments
   local name=$1 quantizer=$2; shift 2
   local model=test/fixtures/models/$name dir="$RUNS/results" tag seed
-  mkdir -p "$dir" "$RUNS/purified"
-  once "$dir/$name-fp.json" evaluate --model "$model" --json || return 1
-  once "$dir/$name-$quantizer.json" evaluate --model "$model" --quantizer "$quantizer" --json || return 1
+  mkdir -p "$RUNS/purified"
+  evaluations "$name" "$quantizer" || return 1
   tag=$(printf '%s' "$*" | sed 's/--//g' | tr -c 'A-Za-z0-9=.-' '_')
   for seed in ${SEEDS:-0}; do
     local out="$dir/$name-$quantizer-$tag-s$seed.json"
@@ -152,20 +157,23 @@ results() { # fixture name, quantizer, then the purify arguments
   done
 }
 
-# True when `model` (with its trigger) has at most 5% ASR in full precision and BA within 3
-# points of `clean`'s.
+# The attack bar on `qcb evaluate --json` outputs: full precision `m` at most 5% ASR with BA
+# within 3 points of the clean model's `c`; with a quantized `q`, that at least 90% ASR.
+check_bar() {
+  node -e 'const [m, c, q] = process.argv.slice(1).map((s) => JSON.parse(s)); process.exit(m.asr <= 5 && m.ba >= c.ba - 3 && (q === undefined || q.asr >= 90) ? 0 : 1)' "$@"
+}
+# True when `model` (with its trigger) is dormant next to `clean`.
 dormant() {
   local model=$1 clean=$2 m c
   m=$(qcb evaluate --model "$model" --json) && c=$(qcb evaluate --model "$clean" --json) || return 1
-  node -e 'const [m, c] = process.argv.slice(1).map((s) => JSON.parse(s)); process.exit(m.asr <= 5 && m.ba >= c.ba - 3 ? 0 : 1)' "$m" "$c"
+  check_bar "$m" "$c"
 }
-# True when `model` is dormant (above) and wakes to at least 90% ASR under `quantizer`: the
-# attack bar a fixture ships with.
+# True when the fixture `name` is dormant next to `clean` and wakes under `quantizer`; its
+# evaluations are the ones `results` keeps.
 meets_bar() {
-  local model=$1 clean=$2 quantizer=$3 q
-  dormant "$model" "$clean" || return 1
-  q=$(qcb evaluate --model "$model" --quantizer "$quantizer" --json) || return 1
-  node -e 'process.exit(JSON.parse(process.argv[1]).asr >= 90 ? 0 : 1)' "$q"
+  local name=$1 clean=$2 quantizer=$3 c
+  evaluations "$name" "$quantizer" && c=$(qcb evaluate --model "$clean" --json) || return 1
+  check_bar "$(cat "$RUNS/results/$name-fp.json")" "$c" "$(cat "$RUNS/results/$name-$quantizer.json")"
 }
 
 # The papers' three 8-bit attacks on the wider network, conditioned on academic-w8a8 (as
@@ -180,7 +188,7 @@ wide_attacks() {
   run "qu-anti-zation-x$w" attack qu-anti-zation "${clean[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8+academic-w4a4
   for name in "compartifact-w8-x$w" "pqbackdoor-w8-x$w" "qu-anti-zation-x$w"; do
     [ -f "test/fixtures/models/$name/model.json" ] || continue
-    if meets_bar "test/fixtures/models/$name" "$RUNS/clean-x$w" academic-w8a8; then
+    if meets_bar "$name" "$RUNS/clean-x$w" academic-w8a8; then
       SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda
     else
       echo "$name: below the attack bar under academic-w8a8; not purified"
