@@ -53,9 +53,9 @@ function curveStep(ctx: DefenseContext, curve: BezierCurve, work: GraphModel, op
  * weights and BN statistics go to the workers first; the gradient with respect to phi(t),
  * summed over the threads, times dphi/dtheta_mid = 2t(1 - t), updates the middle bend.
  */
-async function curveStepOnPool(parallel: ParallelClassifier, optimizer: Optimizer, batch: Batch, t: number, lr: number): Promise<number> {
+async function curveStepOnPool(parallel: ParallelClassifier, optimizer: Optimizer, batch: Batch, t: number, lr: number, seed: number | undefined): Promise<number> {
   await parallel.pushModel();
-  const { loss, gradient } = await parallel.gradient(batch.x, batch.y);
+  const { loss, gradient } = await parallel.gradient(batch.x, batch.y, seed);
   const along = bezierWeights(t)[1];
   tf.tidy(() => {
     let at = 0;
@@ -116,7 +116,8 @@ export async function trainCurve(ctx: DefenseContext, curve: BezierCurve, work: 
           curve.assign(work, t);
           batch = await ctx.hooks.data.batch.promise(raw, { consumer: 'defense:mcr', model: work, epoch, step, preset: ctx.preset, options: ctx.options });
           const lr = schedule((epoch * steps + step) / (spec.epochs * steps));
-          const loss = parallel ? await curveStepOnPool(parallel, optimizer, batch, t, lr) : curveStep(ctx, curve, work, optimizer, batch, t, lr);
+          work.seedDropout(raw.seed ?? null);
+          const loss = parallel ? await curveStepOnPool(parallel, optimizer, batch, t, lr, raw.seed) : curveStep(ctx, curve, work, optimizer, batch, t, lr);
           sum += loss;
           ctx.progress.step(step + 1, `t ${t.toFixed(2)} loss ${loss.toPrecision(4)}`);
         } finally {

@@ -140,6 +140,7 @@ export class AttackTrainer {
       };
       const steps = stepsPerEpoch(data.count, batchOptions);
       await withAllocationGuardAsync({ ...plan, stage: `training (${phase.name})`, batch: phase.batchSize, hint: "lower the attack's batchSize option, or use --backend tensorflow" }, () => fit({
+        model: this.model,
         epochs: phase.epochs,
         startEpoch,
         startStep: resuming?.state.step,

@@ -13,6 +13,24 @@ export function mulberry32(seed: number): Rng {
   };
 }
 
+/**
+ * One 32-bit seed from two (a hash: nearby pairs give unrelated seeds), e.g. a run's seed
+ * and a step, or a step's seed and a node.
+ */
+export function mixSeeds(a: number, b: number): number {
+  let h = Math.imul((a >>> 0) ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13) ^ (b >>> 0), 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x27d4eb2f);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/** A 32-bit hash of a string (FNV-1a), e.g. a node's name as a seed. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** Shuffles in place (Fisher–Yates) with the given generator. */
 export function shuffleInPlace<T extends { length: number; [i: number]: number }>(values: T, rng: Rng): T {
   for (let i = values.length - 1; i > 0; i--) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hashString, mixSeeds } from '../data/random.js';
 import { QcbError } from '../errors.js';
 import type { Graph, GraphNode } from './graph.js';
 import type { BatchStats, ForwardContext } from './op-def.js';
@@ -39,6 +40,7 @@ export interface RunOptions {
 export class GraphExecutor {
   private readonly nodes = new Map<string, GraphNode>();
   private readonly plans = new Map<string, readonly GraphNode[]>();
+  private dropout: { seed: number; runs: number } | null = null;
 
   constructor(readonly graph: Graph) {
     for (const n of graph.nodes) this.nodes.set(n.name, n);
@@ -50,6 +52,16 @@ export class GraphExecutor {
     return n;
   }
 
+  /**
+   * Seeds the masks of training-mode dropout: the n-th training run after this call masks
+   * each dropout node from (seed, n, the node's name). A trainer seeds once per batch
+   * (Batch.seed), so that a run draws the same masks in every process and after a resume.
+   * null: unseeded (tfjs's own generator).
+   */
+  seedDropout(seed: number | null): void {
+    this.dropout = seed === null ? null : { seed, runs: 0 };
+  }
+
   /** Runs the graph on `input` (or from `feeds` alone) and returns the requested outputs. */
   run(input: tf.Tensor | null, options: RunOptions = {}): tf.Tensor[] {
     const outputs = options.outputs ?? [this.graph.output];
@@ -57,6 +69,7 @@ export class GraphExecutor {
     const values = new Map<string, tf.Tensor>(feeds);
     const training = options.training ?? false;
     const transform = options.transform;
+    const runSeed = training && this.dropout ? mixSeeds(this.dropout.seed, this.dropout.runs++) : undefined;
     const ctx: ForwardContext = {
       training,
       updateStats: training && (options.updateStats ?? true),
@@ -64,6 +77,7 @@ export class GraphExecutor {
         ? (node, name) => transform.param!(node, name, this.paramOf(node, name))
         : (node, name) => this.paramOf(node, name),
       batchStats: options.batchStats ? (node) => options.batchStats!.get(node.name) : undefined,
+      ...(runSeed === undefined ? {} : { dropoutSeed: (node: GraphNode) => mixSeeds(runSeed, hashString(node.name)) }),
     };
     for (const node of this.plan(outputs, feeds)) {
       let ins: readonly tf.Tensor[];

@@ -37,6 +37,11 @@ export class GraphModel {
     return this.executor.run(x, options)[0];
   }
 
+  /** Seeds training-mode dropout's masks from here on (GraphExecutor.seedDropout); null: unseeded. */
+  seedDropout(seed: number | null): void {
+    this.executor.seedDropout(seed);
+  }
+
   /** Outputs of the named nodes, running only what they need. */
   outputsOf(x: tf.Tensor | null, nodes: readonly string[], options: Omit<RunOptions, 'outputs'> = {}): tf.Tensor[] {
     return this.executor.run(x, { ...options, outputs: nodes });

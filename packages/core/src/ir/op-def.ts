@@ -17,6 +17,11 @@ export interface ForwardContext {
   readonly updateStats: boolean;
   /** A parameter as the forward must use it (possibly fake-quantized by a transform). */
   param(node: GraphNode, name: string): tf.Tensor;
+  /**
+   * The seed of a training-mode dropout node's mask in this run (GraphExecutor.seedDropout);
+   * undefined: unseeded, tfjs's own generator.
+   */
+  dropoutSeed?(node: GraphNode): number | undefined;
   /** Batch statistics a training-mode BN must use instead of its own (shared across branches). */
   batchStats?(node: GraphNode): BatchStats | undefined;
 }

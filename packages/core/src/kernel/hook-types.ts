@@ -95,6 +95,8 @@ export interface LossContext {
 export interface Batch {
   readonly x: tf.Tensor4D;
   readonly y: tf.Tensor1D;
+  /** Seeds what is random in a training step on this batch (dropout masks): set by epochBatches from (seed, epoch, step). */
+  readonly seed?: number;
 }
 
 export interface BatchContext {

@@ -28,6 +28,8 @@ export interface ClassifierTaskInit {
 export interface ClassifierStepCall {
   readonly count: number;
   readonly lr: number;
+  /** The batch's seed (Batch.seed): each participant's dropout masks. */
+  readonly seed?: number;
   /** A larger batch buffer replacing the last one (a batch above the size set up for). */
   readonly batch?: SharedArrayBuffer;
 }
@@ -62,10 +64,10 @@ export async function createClassifierTask(raw: unknown, worker: { readonly inde
       switch (kind) {
         case 'step':
         case 'gradient': {
-          const { count, lr, batch } = payload as ClassifierStepCall;
+          const { count, lr, seed, batch } = payload as ClassifierStepCall;
           if (batch) shard.useBatch(batch);
           try {
-            return await (kind === 'step' ? shard.step(count, lr) : shard.gradientOf(count));
+            return await (kind === 'step' ? shard.step(count, lr, seed) : shard.gradientOf(count, seed));
           } catch (e) {
             barrier.fail();
             throw e;

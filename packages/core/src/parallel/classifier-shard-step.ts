@@ -5,6 +5,7 @@ import type { BatchTerms, BnMode, ExtraLoss, PortableExtraLoss, SamSpec } from '
 import type { GraphModel } from '../ir/graph-model.js';
 import type { Batch } from '../kernel/hook-types.js';
 import type { Optimizer, SlotState } from '../train/optimizers/index.js';
+import { mixSeeds } from '../data/random.js';
 import { shardsOf, type Shard } from './shards.js';
 import { assignValues, floatValues } from '../util/float-values.js';
 
@@ -134,11 +135,14 @@ export class ClassifierShardStep {
     this.batch = batch;
   }
 
-  /** One step on the first `count` images of the shared batch; returns the batch loss and terms at the weights before it. */
-  async step(count: number, lr: number): Promise<ClassifierStepResult> {
+  /**
+   * One step on the first `count` images of the shared batch; returns the batch loss and
+   * terms at the weights before it. `seed` (the batch's) seeds this participant's dropout.
+   */
+  async step(count: number, lr: number, seed?: number): Promise<ClassifierStepResult> {
     if (!this.optimizer) throw new Error('this participant computes gradients only');
     const optimizer = this.optimizer;
-    return this.summedPass(count, async (shard, extra) => {
+    return this.summedPass(count, seed, async (shard, extra) => {
       if (this.sam) await this.perturbedGradient(count, shard, extra);
       optimizer.stepFlat(this.summed, lr);
     });
@@ -149,9 +153,9 @@ export class ClassifierShardStep {
    * participants into `gradient()`, the moving statistics set as a step sets them; nothing
    * is updated. Returns the batch loss and terms.
    */
-  gradientOf(count: number): Promise<ClassifierStepResult> {
+  gradientOf(count: number, seed?: number): Promise<ClassifierStepResult> {
     if (this.sam) throw new Error('a SAM step has no single gradient');
-    return this.summedPass(count, () => undefined);
+    return this.summedPass(count, seed, () => undefined);
   }
 
   /** The summed gradient of the last pass, in the order of the trained variables (a view, overwritten by the next). */
@@ -160,7 +164,8 @@ export class ClassifierShardStep {
   }
 
   /** Every participant's shard gradient summed, `update` run, the moving statistics set; the first pass's loss and terms. */
-  private async summedPass(count: number, update: (shard: Batch | null, extra: BatchTerms | null) => void | Promise<void>): Promise<ClassifierStepResult> {
+  private async summedPass(count: number, seed: number | undefined, update: (shard: Batch | null, extra: BatchTerms | null) => void | Promise<void>): Promise<ClassifierStepResult> {
+    this.model.seedDropout(seed === undefined ? null : mixSeeds(seed, this.me.index));
     const shard = this.shardBatch(count);
     let extra: BatchTerms | null = null;
     try {

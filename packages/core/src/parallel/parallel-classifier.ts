@@ -147,9 +147,12 @@ export class ParallelClassifier {
     this.owned = null;
   }
 
-  /** One step on images `x` and integer labels; returns the batch loss and terms (at the weights before the step). */
-  step(x: tf.Tensor, labels: tf.Tensor1D, lr: number): Promise<ClassifierStepResult> {
-    return this.pass(x, labels, 'step', lr, () => this.shard.step(x.shape[0], lr));
+  /**
+   * One step on images `x` and integer labels; returns the batch loss and terms (at the
+   * weights before the step). `seed` (the batch's) seeds each participant's dropout masks.
+   */
+  step(x: tf.Tensor, labels: tf.Tensor1D, lr: number, seed?: number): Promise<ClassifierStepResult> {
+    return this.pass(x, labels, 'step', lr, seed, () => this.shard.step(x.shape[0], lr, seed));
   }
 
   /**
@@ -158,13 +161,13 @@ export class ParallelClassifier {
    * model's BN moving statistics are set as a step sets them. `gradient` is a view, valid
    * until the next call.
    */
-  async gradient(x: tf.Tensor, labels: tf.Tensor1D): Promise<ClassifierStepResult & { readonly gradient: Float32Array }> {
-    const result = await this.pass(x, labels, 'gradient', 0, () => this.shard.gradientOf(x.shape[0]));
+  async gradient(x: tf.Tensor, labels: tf.Tensor1D, seed?: number): Promise<ClassifierStepResult & { readonly gradient: Float32Array }> {
+    const result = await this.pass(x, labels, 'gradient', 0, seed, () => this.shard.gradientOf(x.shape[0], seed));
     return { ...result, gradient: this.shard.gradient() };
   }
 
   /** Writes the batch to shared memory, then runs this thread's part beside the workers' `kind` call. */
-  private async pass(x: tf.Tensor, labels: tf.Tensor1D, kind: 'step' | 'gradient', lr: number, own: () => Promise<ClassifierStepResult>): Promise<ClassifierStepResult> {
+  private async pass(x: tf.Tensor, labels: tf.Tensor1D, kind: 'step' | 'gradient', lr: number, seed: number | undefined, own: () => Promise<ClassifierStepResult>): Promise<ClassifierStepResult> {
     const count = x.shape[0];
     if (count * (this.imageSize + 1) > this.batch.length) {
       this.grown = new SharedArrayBuffer(4 * count * (this.imageSize + 1));
@@ -177,7 +180,7 @@ export class ParallelClassifier {
     for (let i = 0; i < count; i++) this.batch[at + i] = y[i];
     const batch = this.grown;
     this.grown = null;
-    const workers = this.pool.call(kind, (): ClassifierStepCall => ({ count, lr, ...(batch ? { batch } : {}) }));
+    const workers = this.pool.call(kind, (): ClassifierStepCall => ({ count, lr, ...(seed === undefined ? {} : { seed }), ...(batch ? { batch } : {}) }));
     // A worker that fails or stops releases this thread from the barrier.
     workers.catch(() => this.barrier.fail());
     let result: ClassifierStepResult;

@@ -24,8 +24,8 @@ export function stepsPerEpoch(count: number, o: Pick<EpochBatchOptions, 'batchSi
 }
 
 /**
- * The batches of one epoch: a permutation seeded by (seed, epoch), augmentation seeded by
- * (seed, epoch, step), then `compose` on the raw pixels, then normalisation. Stateless, so a
+ * The batches of one epoch: a permutation seeded by (seed, epoch), augmentation and the
+ * batch's own seed (Batch.seed) by (seed, epoch, step), then `compose` on the raw pixels, then normalisation. Stateless, so a
  * resumed run sees the same batches. The caller disposes each batch.
  */
 export function* epochBatches(set: ImageSet, epoch: number, o: EpochBatchOptions, fromStep = 0): Generator<Batch> {
@@ -34,10 +34,11 @@ export function* epochBatches(set: ImageSet, epoch: number, o: EpochBatchOptions
   for (let step = fromStep; step < steps; step++) {
     const idx = order.subarray(step * o.batchSize, Math.min(set.count, (step + 1) * o.batchSize));
     const raw = imageBatch(set, idx);
+    const seed = (o.seed * 7919 + epoch) * 1_000_003 + step;
     const batch = tf.tidy(() => {
-      const x = o.augment ? augmentBatch(raw.x, o.augment, (o.seed * 7919 + epoch) * 1_000_003 + step) : raw.x;
+      const x = o.augment ? augmentBatch(raw.x, o.augment, seed) : raw.x;
       const composed = o.compose ? o.compose(x, raw.y, { epoch, step }) : { x, y: raw.y };
-      return { x: normalize(composed.x, o.normalization), y: tf.clone(composed.y) };
+      return { x: normalize(composed.x, o.normalization), y: tf.clone(composed.y), seed };
     });
     tf.dispose([raw.x, raw.y]);
     yield batch;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from '../ir/graph-model.js';
 import type { Batch } from '../kernel/hook-types.js';
 import type { ParallelClassifier } from '../parallel/parallel-classifier.js';
 import type { Optimizer } from './optimizers/optimizer.js';
@@ -22,6 +23,8 @@ export interface FitPosition {
 }
 
 export interface FitOptions {
+  /** The model trained: its dropout masks are seeded by each batch's seed (Batch.seed). */
+  readonly model?: GraphModel;
   readonly epochs: number;
   /** Epochs already done (a resumed run). */
   readonly startEpoch?: number;
@@ -68,7 +71,8 @@ export async function fit(o: FitOptions): Promise<void> {
       const ctx: StepContext = { epoch, step, lr: o.schedule((epoch * o.stepsPerEpoch + step) / total) };
       let loss: number;
       try {
-        loss = o.parallel ? (await o.parallel.step(batch.x, batch.y, ctx.lr)).loss : trainStep(o.optimizer, () => o.loss(batch, ctx), ctx.lr);
+        o.model?.seedDropout(batch.seed ?? null);
+        loss = o.parallel ? (await o.parallel.step(batch.x, batch.y, ctx.lr, batch.seed)).loss : trainStep(o.optimizer, () => o.loss(batch, ctx), ctx.lr);
       } finally {
         tf.dispose([batch.x, batch.y]);
       }

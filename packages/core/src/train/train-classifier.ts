@@ -75,6 +75,7 @@ export async function trainClassifier(model: GraphModel, data: Dataset, config: 
   try {
     parallel = await ParallelClassifier.open(model, optimizer, { maxBatch: config.batchSize, ...(options.threads ? { threads: options.threads } : {}) });
     await withAllocationGuardAsync({ ...plan, hint: 'lower --batch-size, or use --backend tensorflow' }, () => fit({
+      model,
       epochs: config.epochs,
       startEpoch: options.resume?.epoch ?? 0,
       startStep: options.resume?.step,

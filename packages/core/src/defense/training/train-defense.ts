@@ -102,7 +102,8 @@ export async function trainDefense(ctx: TrainingDefenseContext, model: GraphMode
         try {
           batch = await ctx.hooks.data.batch.promise(raw, { consumer, model, epoch, step, preset: ctx.preset, options: ctx.options });
           const lr = schedule((epoch * steps + step) / total);
-          const result = parallel ? await parallel.step(batch.x, batch.y, lr) : batchStep(setup, optimizer, sam, batch, lr);
+          model.seedDropout(raw.seed ?? null);
+          const result = parallel ? await parallel.step(batch.x, batch.y, lr, raw.seed) : batchStep(setup, optimizer, sam, batch, lr);
           spec.afterStep?.(model);
           if (spec.afterStep && parallel) await parallel.pushModel();
           means.add(result.loss, result.terms);

@@ -12,7 +12,7 @@ export const dropoutOp: OpDef<DropoutAttrs> = {
   kerasClasses: ['Dropout'],
   arity: 1,
   forward([x], node, ctx) {
-    return ctx.training && node.attrs.rate > 0 ? tf.dropout(x, node.attrs.rate) : x;
+    return ctx.training && node.attrs.rate > 0 ? tf.dropout(x, node.attrs.rate, undefined, ctx.dropoutSeed?.(node)) : x;
   },
   fromKeras(layer) {
     return { attrs: { rate: readNumber(layer, 'rate', 0) }, params: {} };
