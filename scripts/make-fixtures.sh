@@ -13,19 +13,34 @@ mkdir -p "$RUNS" .logs
 # gives other weights.
 qcb() { local command=$1; shift; node packages/cli/dist/bin.js "$command" --threads 1 "$@"; }
 
+# Two lanes may work through the same list (`make-fixtures.sh wide-attacks` on each core): a
+# lane claims each run before it starts it (.logs/<name>.lock, holding the lane's pid) and
+# frees it when the run ends; the other lane, finding it claimed by a live process, moves on.
+claim() {
+  local lock=.logs/$1.lock pid
+  if mkdir "$lock" 2> /dev/null; then echo "$BASHPID" > "$lock/pid"; return 0; fi
+  pid=$(cat "$lock/pid" 2> /dev/null)
+  if [ -n "$pid" ] && [ "$pid" != "$BASHPID" ] && kill -0 "$pid" 2> /dev/null; then return 1; fi
+  rm -rf "$lock" && mkdir "$lock" 2> /dev/null && echo "$BASHPID" > "$lock/pid"
+}
+unclaim() { rm -rf ".logs/$1.lock"; }
+
 run() { # name, then the qcb arguments without --out
   local name=$1; shift
-  local fixture=test/fixtures/models/$name
+  local fixture=test/fixtures/models/$name status=0
   if [ -f "$fixture/model.json" ]; then echo "$name: shipped"; return 0; fi
   if [ -f "$RUNS/$name/model.json" ] && [ ! -d "$RUNS/$name.checkpoint" ]; then
     mv "$RUNS/$name" "$fixture" && echo "$name: done earlier, moved"; return 0
   fi
+  claim "$name" || { echo "$name: running in another lane"; return 1; }
   echo "$name: running (progress in .logs/fixture-$name.log)"
   if qcb "$@" --out "$RUNS/$name" >> ".logs/fixture-$name.log" 2>&1; then
     rm -rf "$fixture" && mv "$RUNS/$name" "$fixture" && echo "$name: done"
   else
-    echo "$name: failed or interrupted (see .logs/fixture-$name.log)"; return 1
+    echo "$name: failed or interrupted (see .logs/fixture-$name.log)"; status=1
   fi
+  unclaim "$name"
+  return $status
 }
 
 # Every QCB attack conditions its backdoor on the academic profile of its bit width (the
@@ -126,7 +141,7 @@ wide() {
 once() { # file, then a qcb command whose output it keeps; nothing is written when the command fails
   local file=$1; shift
   [ -f "$file" ] && return 0
-  qcb "$@" > "$file.tmp" && mv "$file.tmp" "$file" || { rm -f "$file.tmp"; return 1; }
+  qcb "$@" > "$file.$BASHPID.tmp" && mv "$file.$BASHPID.tmp" "$file" || { rm -f "$file.$BASHPID.tmp"; return 1; }
 }
 evaluations() { # fixture name, quantizer: its `qcb evaluate --json` in full precision and under it
   local name=$1 quantizer=$2 model=test/fixtures/models/$1 dir="$RUNS/results"
@@ -141,8 +156,9 @@ results() { # fixture name, quantizer, then the purify arguments
   evaluations "$name" "$quantizer" || return 1
   tag=$(printf '%s' "$*" | sed 's/--//g' | tr -c 'A-Za-z0-9=.-' '_')
   for seed in ${SEEDS:-0}; do
-    local out="$dir/$name-$quantizer-$tag-s$seed.json"
+    local out="$dir/$name-$quantizer-$tag-s$seed.json" lock="results-$name-$quantizer-$tag-s$seed"
     [ -f "$out" ] && continue
+    claim "$lock" || { echo "$name $*, seed $seed: purifying in another lane"; continue; }
     local started=$SECONDS
     echo "$name $*, seed $seed: purifying (progress in .logs/results-$name.log)"
     if qcb purify --model "$model" --quantizer "$quantizer" --data fashion-mnist --preset fast --seed "$seed" "$@" \
@@ -151,8 +167,9 @@ results() { # fixture name, quantizer, then the purify arguments
         fs.writeFileSync(f, JSON.stringify({ fixture, quantizer, purify: purify.join(" "), seed: Number(seed), ...r, wallSeconds: Number(s) }) + "\n")' \
         "$out.tmp" $((SECONDS - started)) "$name" "$quantizer" "$seed" "$@"
       mv "$out.tmp" "$out" && rm -rf "$RUNS/purified/$name-$quantizer-$tag-s$seed" && echo "$name $*, seed $seed: purified"
+      unclaim "$lock"
     else
-      rm -f "$out.tmp"; echo "$name $*, seed $seed: purify failed or interrupted (see .logs/results-$name.log)"; return 1
+      rm -f "$out.tmp"; unclaim "$lock"; echo "$name $*, seed $seed: purify failed or interrupted (see .logs/results-$name.log)"; return 1
     fi
   done
 }
@@ -178,7 +195,9 @@ meets_bar() {
 
 # The papers' three 8-bit attacks on the wider network, conditioned on academic-w8a8 (as
 # compartifact-w8, pqbackdoor-w8 with badnets-x$w as stage 1, and qu-anti-zation), then LAC +
-# PDA under academic-w8a8 (seeds 0 and 1) on each one that meets the attack bar.
+# PDA under academic-w8a8 (seeds 0 and 1) on each one that meets the attack bar. Once the
+# probe has found the network dormant, a second `make-fixtures.sh wide-attacks` lane beside
+# the first halves the wait: each lane takes the next attack or purification not claimed.
 wide_attacks() {
   local w=${WIDTH:-2} name
   local clean=(--model "$RUNS/clean-x$w" --data fashion-mnist --seed 0)
