@@ -5,7 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttackTrainer } from '../attack/attack-trainer.js';
 import { syntheticDataset } from '../data/synthetic.js';
-import type { GraphModel } from '../ir/graph-model.js';
+import { tinyTrainingContext } from '../defense/training/testing/training-context.js';
+import { trainDefense } from '../defense/training/train-defense.js';
+import { GraphBuilder } from '../ir/builder.js';
+import { GraphModel } from '../ir/graph-model.js';
 import { tinyResidualModel } from '../ir/testing/tiny-residual.js';
 import { StepPool } from '../parallel/step-pool.js';
 import { setRunThreads } from '../parallel/threads.js';
@@ -112,5 +115,109 @@ describe('training loops on two threads', () => {
     await classifier(2, 12);
     expect(tf.memory().numTensors).toBe(before);
     expect(await idleWorkerTensors()).toEqual(workersBefore);
+  });
+});
+
+/** A small classifier with two dropout layers, as the alexnet builder has. */
+function droppingModel(): GraphModel {
+  const b = new GraphBuilder('dropping', [8, 8, 1], { seed: 4 });
+  let x = b.conv2d(b.input(), { filters: 4, kernelSize: 3, name: 'conv' });
+  x = b.relu(x, 'relu');
+  x = b.flatten(x, 'flat');
+  x = b.dropout(x, 0.5, 'drop1');
+  x = b.relu(b.dense(x, { units: 16, name: 'hidden' }), 'hidden_relu');
+  x = b.dropout(x, 0.5, 'drop2');
+  return new GraphModel(b.build(b.dense(x, { units: 3, name: 'logits' })));
+}
+
+async function trained(threads: number): Promise<number[][]> {
+  setRunThreads(threads);
+  const model = droppingModel();
+  await trainClassifier(model, data, { epochs: 1, batchSize: 16, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'constant', lr: 0.05 }, seed: 3 });
+  const w = weights(model);
+  model.dispose();
+  return w;
+}
+
+describe('seeded dropout', () => {
+  it('masks each training run from (seed, run, node): the same for the same seed, another run or node another mask', () => {
+    const model = droppingModel();
+    const x = tf.ones([2, 8, 8, 1]);
+    const masks = (): number[][] => {
+      const [a, b] = model.outputsOf(x, ['drop1', 'drop2'], { training: true });
+      const out = [Array.from(a.dataSync()), Array.from(b.dataSync())];
+      tf.dispose([a, b]);
+      return out;
+    };
+    model.seedDropout(7);
+    const first = masks();
+    const second = masks();
+    model.seedDropout(7);
+    expect(masks()).toEqual(first);
+    expect(second).not.toEqual(first);
+    model.seedDropout(8);
+    expect(masks()).not.toEqual(first);
+    // Inference ignores dropout and draws no seed.
+    model.seedDropout(7);
+    const [inference, kept] = model.outputsOf(x, ['drop1', 'flat'], {});
+    const flat = Array.from(kept.dataSync());
+    expect(Array.from(inference.dataSync())).toEqual(flat);
+    expect(masks()).toEqual(first);
+    // About half the units dropped, the others scaled by 1 / (1 - rate).
+    const live = flat.flatMap((v, i) => (v > 0 ? [i] : []));
+    const dropped = live.filter((i) => first[0][i] === 0).length / live.length;
+    expect(dropped).toBeGreaterThan(0.3);
+    expect(dropped).toBeLessThan(0.7);
+    for (const i of live) if (first[0][i] !== 0) expect(first[0][i]).toBeCloseTo(2 * flat[i], 5);
+    tf.dispose([x, inference, kept]);
+    model.dispose();
+  });
+
+  it('qcb train of a model with dropout gives the same weights twice for the same seed, on one thread and on two', async () => {
+    for (const threads of [1, 2]) {
+      const a = await trained(threads);
+      expect(await trained(threads)).toEqual(a);
+    }
+  });
+
+  it('an attack phase on a model with dropout, stopped inside an epoch, resumes to the same weights', async () => {
+    const phase = (model: GraphModel, stopAt?: string): Parameters<AttackTrainer['runPhase']>[0] => ({
+      name: 'poison', epochs: 2, batchSize: 16, optimizer: { type: 'adam' }, schedule: { type: 'constant', lr: 1e-3 },
+      loss: (batch) => crossEntropy(model.predict(batch.x, { training: true }), batch.y),
+      afterStep: (ctx) => {
+        if (`${ctx.epoch}:${ctx.step}` === stopAt) throw new Error('interrupted');
+      },
+    });
+    setRunThreads(1);
+    const dir = mkdtempSync(join(tmpdir(), 'qcb-dropout-'));
+    dirs.push(dir);
+    const open = (name: string) =>
+      AttackTrainer.open({ dir: join(dir, name), settings: {}, fresh: async () => droppingModel(), normalization: data.normalization, train: data.train, seed: 1, checkpointSeconds: 0 });
+    const straight = await open('straight');
+    await straight.trainer.runPhase(phase(straight.trainer.model));
+    const expected = weights(straight.trainer.model);
+    straight.trainer.model.dispose();
+    const first = await open('stopped');
+    await expect(first.trainer.runPhase(phase(first.trainer.model, '1:3'))).rejects.toThrow('interrupted');
+    first.trainer.model.dispose();
+    const second = await open('stopped');
+    expect(second.resumed).toMatchObject({ phase: 'poison', epoch: 1, step: 3 });
+    await second.trainer.runPhase(phase(second.trainer.model));
+    expect(weights(second.trainer.model)).toEqual(expected);
+    second.trainer.model.dispose();
+  });
+
+  it("a defense's fine-tuning of a model with dropout gives the same weights twice", async () => {
+    setRunThreads(1);
+    const tuned = async (): Promise<number[][]> => {
+      const { ctx, dispose } = await tinyTrainingContext();
+      const model = droppingModel();
+      await trainDefense(ctx, model, { defense: 'test', phase: 'finetune', epochs: 1, batchSize: 16, optimizer: { type: 'sgd', momentum: 0.9 }, schedule: { type: 'constant', lr: 0.05 } });
+      const w = weights(model);
+      model.dispose();
+      dispose();
+      return w;
+    };
+    expect(await tuned()).toEqual(await tuned());
   });
 });
