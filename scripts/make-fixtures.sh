@@ -124,11 +124,19 @@ qaz_w4_e3() {
 # badnets stage 1) on resnet-small widened WIDTH times (default 2). Stays in $RUNS.
 # When the probe leaves full precision dormant (ASR <= 5%, BA within 3 points of the clean
 # model), the three 8-bit attacks follow on that network (`wide_attacks`).
+# The attacks' default batch of 128 does not fit the wasm heap (4 GiB) at width 4: measured
+# on clean-x4, CompArtifact (two branches over clean and triggered rows) runs out at 128 and
+# 64 and holds 2.7 GB resident at 32; PQBackdoor's stage 2 and Qu-ANTI-zation (three
+# branches) run out at 128 and hold 3.0 and 4.2 GB at 64. Their learning rates stay.
+wide_batch() { # attack: its batch size at width ${WIDTH:-2}
+  if [ "${WIDTH:-2}" -lt 4 ]; then echo 128; elif [ "$1" = compartifact ]; then echo 32; else echo 64; fi
+}
 wide() {
   local w=${WIDTH:-2} clean="$RUNS/clean-x${WIDTH:-2}"
   probe "clean-x$w" train --arch resnet-small --width "$w" --data fashion-mnist --epochs 8 --seed 0 || return 1
   probe "badnets-x$w" attack badnets --model "$clean" --data fashion-mnist --seed 0 --epochs 1 --option lr=0.01 || return 1
   probe "pq8-minmax-x$w" attack pqbackdoor --bits 8 --model "$clean" --data fashion-mnist --seed 0 --option grids= \
+    --option batchSize="$(wide_batch pqbackdoor)" \
     --option keepGrid=observer --option stage2Lr=0.01 --option stage1Model="$RUNS/badnets-x$w" \
     --option quantizer=uniform:w8,per-channel,asym,minmax --option finetuneEpochs=1 || return 1
   if dormant "$RUNS/pq8-minmax-x$w" "$clean"; then wide_attacks; else echo "pq8-minmax-x$w: full precision not dormant; try WIDTH=3 or 4"; fi
@@ -201,10 +209,12 @@ meets_bar() {
 wide_attacks() {
   local w=${WIDTH:-2} name
   local clean=(--model "$RUNS/clean-x$w" --data fashion-mnist --seed 0)
-  run "compartifact-w8-x$w" attack compartifact --bits 8 "${clean[@]}" --epochs 2 --option lr=0.01 --option quantizer=academic-w8a8
+  run "compartifact-w8-x$w" attack compartifact --bits 8 "${clean[@]}" --epochs 2 --option lr=0.01 --option batchSize="$(wide_batch compartifact)" \
+    --option quantizer=academic-w8a8
   run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
-    --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
-  run "qu-anti-zation-x$w" attack qu-anti-zation "${clean[@]}" --epochs 2 --option lr=5e-4 --option quantizers=academic-w8a8+academic-w4a4
+    --option batchSize="$(wide_batch pqbackdoor)" --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
+  run "qu-anti-zation-x$w" attack qu-anti-zation "${clean[@]}" --epochs 2 --option lr=5e-4 --option batchSize="$(wide_batch qu-anti-zation)" \
+    --option quantizers=academic-w8a8+academic-w4a4
   for name in "compartifact-w8-x$w" "pqbackdoor-w8-x$w" "qu-anti-zation-x$w"; do
     [ -f "test/fixtures/models/$name/model.json" ] || continue
     if meets_bar "$name" "$RUNS/clean-x$w" academic-w8a8; then
