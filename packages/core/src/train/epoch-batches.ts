@@ -25,8 +25,9 @@ export function stepsPerEpoch(count: number, o: Pick<EpochBatchOptions, 'batchSi
 
 /**
  * The batches of one epoch: a permutation seeded by (seed, epoch), augmentation and the
- * batch's own seed (Batch.seed) by (seed, epoch, step), then `compose` on the raw pixels, then normalisation. Stateless, so a
- * resumed run sees the same batches. The caller disposes each batch.
+ * batch's own seed (Batch.seed) by (seed, epoch, step), then `compose` on the raw pixels,
+ * then normalisation. Stateless, so a resumed run sees the same batches. The caller
+ * disposes each batch.
  */
 export function* epochBatches(set: ImageSet, epoch: number, o: EpochBatchOptions, fromStep = 0): Generator<Batch> {
   const order = seededPermutation(set.count, o.seed * 100_003 + epoch);
