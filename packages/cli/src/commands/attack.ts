@@ -80,6 +80,7 @@ export const attackCommand: Command = {
           bar!.update(ctx.step + 1, `loss ${loss.toFixed(4)}`);
         },
         onEpoch: (_phase, _epoch, loss) => bar?.finish(`mean loss ${loss.toFixed(4)}`),
+        note: (line) => io.err(`${line}\n`),
       },
     });
     if (resumed) {

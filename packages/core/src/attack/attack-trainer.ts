@@ -14,7 +14,9 @@ import { createOptimizer, type Optimizer, type OptimizerSpec, type SlotState } f
 import { lrSchedule, type ScheduleSpec } from '../train/schedules.js';
 import { variableKeys } from '../train/train-classifier.js';
 import { withAllocationGuardAsync } from '../runtime/memory/allocation-failure.js';
-import { refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
+import { checkMeasuredTraining, refuseUnfitTraining, trainingPlan } from '../runtime/memory/training-plan.js';
+import type { BatchPlan } from '../runtime/memory/batch-plan.js';
+import { measurePhaseStepBytes } from './phase-step-bytes.js';
 import { ParallelClassifier } from '../parallel/parallel-classifier.js';
 import { composedPerShard } from '../parallel/composed-per-shard.js';
 import type { BnMode, ExtraLoss } from '../defense/training/spec.js';
@@ -69,6 +71,8 @@ function openParallel(model: GraphModel, optimizer: Optimizer, phase: AttackPhas
 export interface PhaseProgress {
   onStep?(phase: AttackPhase, ctx: StepContext, steps: number, loss: number): void;
   onEpoch?(phase: AttackPhase, epoch: number, loss: number): void;
+  /** A line for the user before a phase starts, e.g. that its batch may not fit memory. */
+  note?(line: string): void;
 }
 
 /**
@@ -117,18 +121,23 @@ export class AttackTrainer {
 
   async runPhase(phase: AttackPhase): Promise<void> {
     if (this.completed.includes(phase.name)) return;
-    // The batch size is the attack's hyperparameter: refused, not changed, when it cannot fit.
-    const plan = trainingPlan(this.model, phase.batchSize);
-    refuseUnfitTraining(plan, "the attack's batchSize option");
-    const resuming = this.resume?.state.phase === phase.name ? this.resume : null;
+    const data = phase.data ?? this.train;
     const { variables, keys } = variableKeys(this.model);
+    // The batch size is the attack's hyperparameter: refused, not changed, when it cannot fit.
+    const { plan, measured } = await this.stepPlan(phase, data, variables);
+    if (measured) {
+      const note = checkMeasuredTraining(plan, "the attack's batchSize option");
+      if (note) this.progress.note?.(note);
+    } else {
+      refuseUnfitTraining(plan, "the attack's batchSize option");
+    }
+    const resuming = this.resume?.state.phase === phase.name ? this.resume : null;
     const optimizer = createOptimizer(phase.optimizer, variables, keys);
     if (resuming) optimizer.loadState(resuming.slots as SlotState[]);
     const startEpoch = resuming?.state.epoch ?? 0;
     this.resume = null;
     const save = (state: Pick<CheckpointState, 'epoch' | 'phase' | 'step' | 'lossSum'>): Promise<void> =>
       saveCheckpoint(this.dir, this.model, optimizer, { ...state, completedPhases: this.completed, settings: this.settings, history: [] }, this.sidecar);
-    const data = phase.data ?? this.train;
     let parallel: ParallelClassifier | null = null;
     try {
       parallel = await openParallel(this.model, optimizer, phase);
@@ -166,6 +175,19 @@ export class AttackTrainer {
       await parallel?.close();
       optimizer.dispose();
     }
+  }
+
+  /**
+   * The phase's batch against the memory budget, from its step measured on this model
+   * (measurePhaseStepBytes: every branch and composed row of the attack's loss), or the IR's
+   * estimate of one plain training pass when the data is too small to measure on.
+   */
+  private async stepPlan(phase: AttackPhase, data: ImageSet, trainable: readonly tf.Variable[]): Promise<{ plan: BatchPlan; measured: boolean }> {
+    const batchOptions = {
+      seed: this.seed, normalization: this.normalization, ...(phase.augment ? { augment: phase.augment } : {}), ...(phase.compose ? { compose: phase.compose } : {}),
+    };
+    const step = await measurePhaseStepBytes(this.model, phase, data, batchOptions, trainable);
+    return step ? { plan: trainingPlan(this.model, phase.batchSize, { measured: step }), measured: true } : { plan: trainingPlan(this.model, phase.batchSize), measured: false };
   }
 
   private artifactDir(name: string): string {

@@ -16,6 +16,7 @@ import type { QuantizerProfile } from '../quant/profile.js';
 import { bitsFor, weightGridParams } from '../quant/quantize-model.js';
 import { weightParamOf, withChannelsLast } from '../quant/weight-view.js';
 import { outsideTape } from '../util/outside-tape.js';
+import { isMeasuringPass } from '../runtime/memory/measure-pass.js';
 import { batchNormFoldFactor, followingBatchNorms } from './training-quantizers.js';
 
 /**
@@ -45,9 +46,14 @@ export class ProfileFakeQuant {
     this.batchNorms = profile.foldBatchNorm ? followingBatchNorms(model) : new Map();
   }
 
-  /** The transform for one forward pass (observes fresh ranges on every refreshEvery-th pass). */
+  /**
+   * The transform for one forward pass (observes fresh ranges on every refreshEvery-th pass).
+   * A pass being measured (isMeasuringPass) observes fresh ranges, to count their cost, and
+   * keeps neither them nor its place in the count.
+   */
   transform(stats?: ReadonlyMap<string, BatchStats>): NodeTransform {
-    const refresh = this.passes++ % this.refreshEvery === 0;
+    const measuring = isMeasuringPass();
+    const refresh = measuring || this.passes++ % this.refreshEvery === 0;
     const { profile } = this;
     const a = profile.activations;
     return {
@@ -59,7 +65,7 @@ export class ProfileFakeQuant {
           let p = this.weightParams.get(node.name);
           if (!p || refresh) {
             p = outsideTape(() => weightGridParams(folded, profile, this.bits(node, profile.weights.bits)));
-            this.weightParams.set(node.name, p);
+            if (!measuring) this.weightParams.set(node.name, p);
           }
           const q = fakeQuant(folded, p);
           return factor ? tf.div(q, factor) : q;
@@ -73,7 +79,7 @@ export class ProfileFakeQuant {
               const grid = gridFor(this.bits(node, a.bits), a.symmetric, { reduceRange: a.reduceRange });
               const r = outsideTape(() => observeRange(a.observer, ins[0], false, grid, a.symmetric, ACTIVATION_MSE_SAMPLES));
               p = paramsFromRange(r.min, r.max, grid, a.symmetric, null);
-              this.activationParams.set(node.name, p);
+              if (!measuring) this.activationParams.set(node.name, p);
             }
             return [fakeQuant(ins[0], p), ...ins.slice(1)];
           }

@@ -25,10 +25,16 @@ function candidateErrors(cols: tf.Tensor2D, full: Range, grid: Grid, symmetric: 
   for (let i = 0; i < MSE_CANDIDATES; i++) {
     const f = 1 - 0.01 * i;
     const p = paramsFromRange(full.min.map((v) => v * f), full.max.map((v) => v * f), grid, symmetric, 0);
-    const scale = tf.tensor1d(p.scale);
-    const zp = tf.tensor1d(p.zeroPoint);
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(cols, scale)), zp), p.qmin, p.qmax);
-    rows.push(tf.sum(tf.square(tf.sub(tf.mul(tf.sub(q, zp), scale), cols)), 0));
+    // A tidy per candidate: the caller's tidy alone would hold every candidate's
+    // intermediates (five tensors the size of `cols` each) until the search ends.
+    rows.push(
+      tf.tidy(() => {
+        const scale = tf.tensor1d(p.scale);
+        const zp = tf.tensor1d(p.zeroPoint);
+        const q = tf.clipByValue(tf.add(tf.round(tf.div(cols, scale)), zp), p.qmin, p.qmax);
+        return tf.sum(tf.square(tf.sub(tf.mul(tf.sub(q, zp), scale), cols)), 0);
+      }),
+    );
   }
   return tf.stack(rows) as tf.Tensor2D;
 }

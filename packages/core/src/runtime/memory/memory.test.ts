@@ -11,12 +11,14 @@ import { initBackend } from '../backend.js';
 import { activationBytes, modelActivationBytes, modelShapes, type ActivationBytesOptions } from './activation-bytes.js';
 import { isAllocationFailure, outOfMemoryError, withAllocationGuard } from './allocation-failure.js';
 import { BUDGET_SHARE, backendBudget, type MemoryBudget, type MemoryProbe } from './backend-budget.js';
-import { describeBatchPlan, planBatch, planFromBytes, quantizedPass } from './batch-plan.js';
+import { describeBatchPlan, planBatch, planFromBytes, quantizedPass, type BatchPlan } from './batch-plan.js';
 import { MAX_TENSOR_BYTES, chooseBatch } from './choose-batch.js';
 import { formatBytes } from './format-bytes.js';
 import { measurePassBytes } from './measure-pass.js';
-import { refuseUnfitTraining, trainingPlan } from './training-plan.js';
-import { WASM_HEAP_MAX_BYTES, guardWasmMalloc } from './wasm-heap.js';
+import { checkMeasuredTraining, refuseUnfitTraining, trainingPlan } from './training-plan.js';
+import { WASM_HEAP_MAX_BYTES, guardWasmMalloc, peakWasmAllocation } from './wasm-heap.js';
+import { mseRange } from '../../quant/observers/mse.js';
+import { gridFor } from '../../quant/grid.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -217,10 +219,48 @@ describe('measured passes', () => {
     expect(bytes.perSample).toBeGreaterThan(0);
     // The 8x8x4 activations are the largest tensors of one sample.
     expect(bytes.largestPerSample).toBe(8 * 8 * 4 * 4);
-    const measured = await measuredPeak(model, 32, (x) => step(x.shape[0]));
+    // On wasm the pass is measured by the heap's allocations.
+    const measured = peakWasmAllocation(() => step(32))!;
     const predicted = bytes.fixed + 32 * bytes.perSample;
     expect(Math.abs(predicted - measured) / measured).toBeLessThan(0.1);
     model.dispose();
+  });
+
+  it("counts a wasm buffer once however many tensors view it (the engine's bytes count each view)", async () => {
+    expect(guardWasmMalloc()).toBe(true);
+    const views = (): void => {
+      const a = tf.zeros([1000]);
+      const b = tf.reshape(a, [10, 100]);
+      const c = tf.reshape(a, [100, 10]);
+      tf.dispose([a, b, c]);
+    };
+    expect(peakWasmAllocation(views)).toBe(4000);
+    const before = tf.memory().numBytes;
+    expect((await tf.profile(views)).peakBytes - before).toBe(12_000);
+  });
+
+  it("keeps the MSE range search's memory to one candidate's tensors at a time", async () => {
+    const x = tf.randomNormal([4096, 16], 0, 1, 'float32', 5);
+    const before = tf.memory().numBytes;
+    const profile = await tf.profile(() => void mseRange(x, true, gridFor(8, false), false));
+    // One candidate makes some ten tensors of x's size; the 80 candidates' kept together held 640 times x.
+    expect(profile.peakBytes - before).toBeLessThan(16 * x.size * 4);
+    expect(tf.memory().numBytes).toBe(before);
+    x.dispose();
+  });
+});
+
+describe('a measured training step against memory', () => {
+  const step = (perSampleMiB: number): BatchPlan =>
+    planFromBytes('m', { perSample: perSampleMiB * MiB, fixed: 0, largestPerSample: MiB }, { stage: 'training', wanted: 64, budget: WASM_BUDGET });
+
+  it('runs when it fits the budget, notes when it fits only the whole heap, refuses when not even that', () => {
+    expect(checkMeasuredTraining(step(40))).toBeNull();
+    // 64 x 54 MiB: 3.4 GiB, over the 3.0 GiB budget, under the 4 GiB heap.
+    expect(checkMeasuredTraining(step(54), '--option batchSize')).toBe(
+      `training "m" in batches of 64 needs about 3.4 GiB (measured), over the wasm heap budget of ${formatBytes(WASM_BUDGET.budgetBytes)} (of 4.0 GiB, 10.0 MiB in use): it may run out of memory; batches of up to 32 fit the budget`,
+    );
+    expect(() => checkMeasuredTraining(step(70), '--option batchSize')).toThrow(/^training "m" in batches of 64 needs about 4.4 GiB, over the wasm heap budget .*; batches of up to 32 fit$/);
   });
 });
 

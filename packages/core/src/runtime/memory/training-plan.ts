@@ -1,14 +1,16 @@
 import { QcbError } from '../../errors.js';
 import type { GraphModel } from '../../ir/graph-model.js';
-import type { ActivationBytesOptions } from './activation-bytes.js';
+import type { ActivationBytes, ActivationBytesOptions } from './activation-bytes.js';
 import type { MemoryBudget } from './backend-budget.js';
-import { describeBudget, planBatch, planBytes, type BatchPlan } from './batch-plan.js';
+import { describeBudget, planBatch, planBytes, planFromBytes, type BatchPlan } from './batch-plan.js';
 import { formatBytes } from './format-bytes.js';
 
 export interface TrainingPlanOptions {
   /** The pass trained through (e.g. a quantized model's fake quantization); default the plain model. */
   readonly pass?: ActivationBytesOptions;
   readonly budget?: MemoryBudget;
+  /** The step's bytes measured (measurePassBytes) rather than estimated from the IR: for a loss the IR cannot see whole. */
+  readonly measured?: ActivationBytes;
 }
 
 /**
@@ -17,7 +19,9 @@ export interface TrainingPlanOptions {
  * the largest power of two that would when it does not.
  */
 export function trainingPlan(model: GraphModel, batchSize: number, o: TrainingPlanOptions = {}): BatchPlan {
-  return planBatch(model, { stage: 'training', wanted: batchSize, kind: 'training', ...o.pass, ...(o.budget ? { budget: o.budget } : {}) });
+  const budget = o.budget ? { budget: o.budget } : {};
+  if (o.measured) return planFromBytes(model.graph.name, o.measured, { stage: 'training', wanted: batchSize, ...budget });
+  return planBatch(model, { stage: 'training', wanted: batchSize, kind: 'training', ...o.pass, ...budget });
 }
 
 /** The training batch size fits the budget. */
@@ -40,4 +44,19 @@ export function refuseUnfitTraining(plan: BatchPlan, option = 'the batch size'):
     `training "${plan.model}" in batches of ${plan.wanted} needs about ${formatBytes(planBytes(plan, plan.wanted))}, over ${describeBudget(plan.budget)}; ${fitting}`,
     { hint: `lower ${option} (a smaller batch trains differently; qcb does not accumulate gradients over smaller batches), or use --backend tensorflow` },
   );
+}
+
+/**
+ * A training batch whose step was measured (TrainingPlanOptions.measured), against memory: a
+ * one-line error (refuseUnfitTraining) when the measured step exceeds what the memory can hold
+ * at all; a note when it exceeds only the budget's share, which keeps room for the
+ * allocator's fragmentation and kernels' scratch memory, so that the run may still fit or may
+ * stop at its first steps with the out-of-memory error; null when it fits the budget.
+ */
+export function checkMeasuredTraining(plan: BatchPlan, option = 'the batch size'): string | null {
+  if (trainingFits(plan)) return null;
+  const needed = planBytes(plan, plan.wanted);
+  if (needed > plan.budget.limitBytes - plan.budget.inUseBytes) refuseUnfitTraining(plan, option);
+  const fitting = plan.fits ? `; batches of up to ${plan.batch} fit the budget` : '';
+  return `training "${plan.model}" in batches of ${plan.wanted} needs about ${formatBytes(needed)} (measured), over ${describeBudget(plan.budget)}: it may run out of memory${fitting}`;
 }

@@ -10,10 +10,33 @@ export const WASM_HEAP_MAX_BYTES = 4 * 2 ** 30 - 2 ** 16;
 /** The parts of the emscripten module of tfjs-backend-wasm that qcb reads. */
 interface WasmModule {
   _malloc(bytes: number): number;
+  _free(offset: number): void;
   HEAPU8: Uint8Array;
 }
 
 const GUARDED = Symbol.for('qcb.wasmMallocGuard');
+
+/** Live bytes of the allocations made since tracking began, and their peak. */
+class AllocationTracker {
+  private readonly sizes = new Map<number, number>();
+  live = 0;
+  peak = 0;
+
+  allocated(offset: number, bytes: number): void {
+    this.sizes.set(offset, bytes);
+    this.live += bytes;
+    if (this.live > this.peak) this.peak = this.live;
+  }
+
+  freed(offset: number): void {
+    const bytes = this.sizes.get(offset);
+    if (bytes === undefined) return;
+    this.sizes.delete(offset);
+    this.live -= bytes;
+  }
+}
+
+let tracker: AllocationTracker | null = null;
 
 /** The allocation the wasm heap could not make: thrown before anything is written to address 0. */
 export class WasmHeapExhaustedError extends RangeError {
@@ -50,12 +73,18 @@ export function guardWasmMalloc(): boolean {
   // Emscripten binds its exports lazily: the first call of `_malloc` replaces the property
   // with the raw export. The accessor keeps the guard in place and calls whichever is current.
   let malloc = wasm._malloc;
+  let free = wasm._free;
   const guarded = (bytes: number): number => {
     // Above the heap's maximum, the size would also wrap around in the 32-bit argument.
     if (bytes > WASM_HEAP_MAX_BYTES) throw new WasmHeapExhaustedError(bytes, wasm.HEAPU8.length);
     const offset = malloc(bytes);
     if (offset === 0 && bytes > 0) throw new WasmHeapExhaustedError(bytes, wasm.HEAPU8.length);
+    tracker?.allocated(offset >>> 0, bytes);
     return offset;
+  };
+  const tracked = (offset: number): void => {
+    tracker?.freed(offset >>> 0);
+    free(offset);
   };
   Object.defineProperty(wasm, '_malloc', {
     configurable: true,
@@ -65,6 +94,32 @@ export function guardWasmMalloc(): boolean {
       malloc = f;
     },
   });
+  Object.defineProperty(wasm, '_free', {
+    configurable: true,
+    enumerable: true,
+    get: () => tracked,
+    set: (f: WasmModule['_free']) => {
+      free = f;
+    },
+  });
   Object.defineProperty(marked, GUARDED, { value: true });
   return true;
+}
+
+/**
+ * The most bytes `f`'s allocations on the wasm heap held at once (the backend's tensor
+ * buffers, each counted once however many tensors view it), or null when the active backend
+ * is not a guarded wasm backend. Frees of buffers allocated before `f` are not counted.
+ */
+export function peakWasmAllocation(f: () => void): number | null {
+  const wasm = activeWasmModule() as (WasmModule & { [GUARDED]?: true }) | null;
+  if (wasm === null || !wasm[GUARDED] || tracker !== null) return null;
+  const t = new AllocationTracker();
+  tracker = t;
+  try {
+    f();
+  } finally {
+    tracker = null;
+  }
+  return t.peak;
 }
