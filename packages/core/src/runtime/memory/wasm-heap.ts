@@ -70,40 +70,38 @@ export function guardWasmMalloc(): boolean {
   if (wasm === null) return false;
   const marked = wasm as WasmModule & { [GUARDED]?: true };
   if (marked[GUARDED]) return true;
-  // Emscripten binds its exports lazily: the first call of `_malloc` replaces the property
-  // with the raw export. The accessor keeps the guard in place and calls whichever is current.
-  let malloc = wasm._malloc;
-  let free = wasm._free;
-  const guarded = (bytes: number): number => {
+  wrapExport(wasm, '_malloc', (malloc) => (bytes) => {
     // Above the heap's maximum, the size would also wrap around in the 32-bit argument.
     if (bytes > WASM_HEAP_MAX_BYTES) throw new WasmHeapExhaustedError(bytes, wasm.HEAPU8.length);
-    const offset = malloc(bytes);
+    const offset = malloc()(bytes);
     if (offset === 0 && bytes > 0) throw new WasmHeapExhaustedError(bytes, wasm.HEAPU8.length);
     tracker?.allocated(offset >>> 0, bytes);
     return offset;
-  };
-  const tracked = (offset: number): void => {
-    tracker?.freed(offset >>> 0);
-    free(offset);
-  };
-  Object.defineProperty(wasm, '_malloc', {
-    configurable: true,
-    enumerable: true,
-    get: () => guarded,
-    set: (f: WasmModule['_malloc']) => {
-      malloc = f;
-    },
   });
-  Object.defineProperty(wasm, '_free', {
-    configurable: true,
-    enumerable: true,
-    get: () => tracked,
-    set: (f: WasmModule['_free']) => {
-      free = f;
-    },
+  wrapExport(wasm, '_free', (free) => (offset) => {
+    tracker?.freed(offset >>> 0);
+    free()(offset);
   });
   Object.defineProperty(marked, GUARDED, { value: true });
   return true;
+}
+
+/**
+ * Puts `wrap(current)` in place of one of the module's exports. Emscripten binds its exports
+ * lazily: the first call replaces the property with the raw export. The accessor keeps the
+ * wrapper in place, and `current()` is whichever export was assigned last.
+ */
+function wrapExport<K extends '_malloc' | '_free'>(wasm: WasmModule, name: K, wrap: (current: () => WasmModule[K]) => WasmModule[K]): void {
+  let current = wasm[name];
+  const wrapped = wrap(() => current);
+  Object.defineProperty(wasm, name, {
+    configurable: true,
+    enumerable: true,
+    get: () => wrapped,
+    set: (f: WasmModule[K]) => {
+      current = f;
+    },
+  });
 }
 
 /**
