@@ -1,10 +1,12 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
+const root = resolve(__dirname, '../..');
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'qcb-cli-attack-'));
@@ -25,6 +27,29 @@ describe('qcb attack', () => {
     const evaluated = JSON.parse((await runCli(['evaluate', '--model', out, '--quantizer', 'academic-w4a4', '--json'])).stdout) as { asr: number | null };
     expect(evaluated.asr).not.toBeNull();
   });
+
+  it('leaves a checkpoint that qcb evaluate measures, trigger and target included, while the run is under way', async () => {
+    const out = join(dir, 'stopped');
+    const bin = join(root, 'packages/cli/dist/bin.js');
+    const args = ['attack', 'badnets', '--data', 'synthetic', '--trigger', 'patch:2@3,3,value=0', '--target', '1', '--epochs', '50', '--out', out];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.on('exit', (_code, sig) => done(sig)));
+    // The second epoch's line: the first epoch's checkpoint is on disk.
+    await new Promise<void>((secondEpoch) => {
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (t: string) => {
+        err += t;
+        if (/epoch 2\/50/.test(err)) secondEpoch();
+      });
+    });
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(existsSync(out)).toBe(false);
+    const r = await runCli(['evaluate', '--model', `${out}.checkpoint`, '--json']);
+    expect(r.code).toBe(0);
+    const evaluated = JSON.parse(r.stdout) as { ba: number; asr: number | null };
+    expect(evaluated.asr).not.toBeNull();
+  }, 120_000);
 
   it('rejects an unknown attack, a missing clean model, bad bits and unknown options', async () => {
     const unknown = await runCli(['attack', 'trojannn', '--data', 'synthetic', '--out', join(dir, 'x')]);

@@ -68,7 +68,8 @@ export const attackCommand: Command = {
       normalization: data.normalization,
       train: data.train,
       seed,
-      sidecar,
+      // The trigger and target let `qcb evaluate` measure a checkpoint: the run so far.
+      sidecar: { ...sidecar, trigger: trigger.spec, target },
       checkpointSeconds,
       progress: {
         onStep: (phase, ctx, steps, loss) => {
