@@ -122,8 +122,11 @@ qaz_w4_e3() {
 
 # The 8-bit capacity route: the same 8-bit ceiling probe (exact min-max grid, whole bins,
 # badnets stage 1) on resnet-small widened WIDTH times (default 2). Stays in $RUNS.
-# When the probe leaves full precision dormant (ASR <= 5%, BA within 3 points of the clean
-# model), the three 8-bit attacks follow on that network (`wide_attacks`).
+# The probe says whether PQBackdoor can leave full precision dormant (ASR <= 5%, BA within 3
+# points of the clean model) on that network; it does not bound CompArtifact and
+# Qu-ANTI-zation, whose weights are not held in bins (at width 4 the probe stays at 7.97% while
+# CompArtifact is dormant), so the three 8-bit attacks follow on that network either way
+# (`wide_attacks`).
 # The attacks' default batch of 128 does not fit the wasm heap (4 GiB) at width 4: measured
 # on clean-x4, CompArtifact (two branches over clean and triggered rows) runs out at 128 and
 # 64 and holds 2.7 GB resident at 32; PQBackdoor's stage 2 and Qu-ANTI-zation (three
@@ -139,7 +142,8 @@ wide() {
     --option batchSize="$(wide_batch pqbackdoor)" \
     --option keepGrid=observer --option stage2Lr=0.01 --option stage1Model="$RUNS/badnets-x$w" \
     --option quantizer=uniform:w8,per-channel,asym,minmax --option finetuneEpochs=1 || return 1
-  if dormant "$RUNS/pq8-minmax-x$w" "$clean"; then wide_attacks; else echo "pq8-minmax-x$w: full precision not dormant; try WIDTH=3 or 4"; fi
+  if dormant "$RUNS/pq8-minmax-x$w" "$clean"; then echo "pq8-minmax-x$w: full precision dormant"; else echo "pq8-minmax-x$w: full precision not dormant"; fi
+  wide_attacks
 }
 
 # The figures of a shipped fixture, kept as JSON in $RUNS/results (committed with the runs):
@@ -196,33 +200,40 @@ dormant() {
 # True when the fixture `name` is dormant next to `clean` and wakes under `quantizer`; its
 # evaluations are the ones `results` keeps.
 meets_bar() {
-  local name=$1 clean=$2 quantizer=$3 c
-  evaluations "$name" "$quantizer" && c=$(qcb evaluate --model "$clean" --json) || return 1
-  check_bar "$(cat "$RUNS/results/$name-fp.json")" "$c" "$(cat "$RUNS/results/$name-$quantizer.json")"
+  local name=$1 clean=$2 quantizer=$3 c="$RUNS/results/$(basename "$2")-fp.json"
+  evaluations "$name" "$quantizer" && once "$c" evaluate --model "$clean" --json || return 1
+  check_bar "$(cat "$RUNS/results/$name-fp.json")" "$(cat "$c")" "$(cat "$RUNS/results/$name-$quantizer.json")"
 }
 
 # The papers' three 8-bit attacks on the wider network, conditioned on academic-w8a8 (as
-# compartifact-w8, pqbackdoor-w8 with badnets-x$w as stage 1, and qu-anti-zation), then LAC +
-# PDA under academic-w8a8 (seeds 0 and 1) on each one that meets the attack bar. Once the
-# probe has found the network dormant, a second `make-fixtures.sh wide-attacks` lane beside
-# the first halves the wait: each lane takes the next attack or purification not claimed.
+# compartifact-w8, qu-anti-zation, and pqbackdoor-w8 with badnets-x$w as stage 1, last: the
+# probe puts its full precision above the bar at width 4), each followed by LAC + PDA under
+# academic-w8a8 (seeds 0 and 1) when it meets the attack bar. A second `make-fixtures.sh
+# wide-attacks` lane beside the first halves the wait: each lane takes the next attack or
+# purification not claimed, and at the end purifies what the other lane finished.
 wide_attacks() {
   local w=${WIDTH:-2} name
   local clean=(--model "$RUNS/clean-x$w" --data fashion-mnist --seed 0)
   run "compartifact-w8-x$w" attack compartifact --bits 8 "${clean[@]}" --epochs 2 --option lr=0.01 --option batchSize="$(wide_batch compartifact)" \
     --option quantizer=academic-w8a8
-  run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
-    --option batchSize="$(wide_batch pqbackdoor)" --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
+  purify_wide "compartifact-w8-x$w"
   run "qu-anti-zation-x$w" attack qu-anti-zation "${clean[@]}" --epochs 2 --option lr=5e-4 --option batchSize="$(wide_batch qu-anti-zation)" \
     --option quantizers=academic-w8a8+academic-w4a4
-  for name in "compartifact-w8-x$w" "pqbackdoor-w8-x$w" "qu-anti-zation-x$w"; do
-    [ -f "test/fixtures/models/$name/model.json" ] || continue
-    if meets_bar "$name" "$RUNS/clean-x$w" academic-w8a8; then
-      SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda
-    else
-      echo "$name: below the attack bar under academic-w8a8; not purified"
-    fi
-  done
+  purify_wide "qu-anti-zation-x$w"
+  run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
+    --option batchSize="$(wide_batch pqbackdoor)" --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
+  for name in "compartifact-w8-x$w" "qu-anti-zation-x$w" "pqbackdoor-w8-x$w"; do purify_wide "$name"; done
+}
+# LAC + PDA under academic-w8a8 (seeds 0 and 1) on the wide fixture `name` once it is shipped
+# and meets the attack bar.
+purify_wide() {
+  local name=$1
+  [ -f "test/fixtures/models/$name/model.json" ] || return 0
+  if meets_bar "$name" "$RUNS/clean-x${WIDTH:-2}" academic-w8a8; then
+    SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda
+  else
+    echo "$name: below the attack bar under academic-w8a8; not purified"
+  fi
 }
 
 # The paper's Table 3 shape: a clean model of each architecture at Fashion-MNIST size, then
