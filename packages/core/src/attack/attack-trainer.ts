@@ -123,14 +123,9 @@ export class AttackTrainer {
     if (this.completed.includes(phase.name)) return;
     const data = phase.data ?? this.train;
     const { variables, keys } = variableKeys(this.model);
-    // The batch size is the attack's hyperparameter: refused, not changed, when it cannot fit.
-    const { plan, measured } = await this.stepPlan(phase, data, variables);
-    if (measured) {
-      const note = checkMeasuredTraining(plan, "the attack's batchSize option");
-      if (note) this.progress.note?.(note);
-    } else {
-      refuseUnfitTraining(plan, "the attack's batchSize option");
-    }
+    // Every batch's options but its size and the composition (sharded with threads).
+    const batching = { seed: this.seed, normalization: this.normalization, ...(phase.augment ? { augment: phase.augment } : {}) };
+    const plan = await this.checkMemory(phase, data, { ...batching, ...(phase.compose ? { compose: phase.compose } : {}) }, variables);
     const resuming = this.resume?.state.phase === phase.name ? this.resume : null;
     const optimizer = createOptimizer(phase.optimizer, variables, keys);
     if (resuming) optimizer.loadState(resuming.slots as SlotState[]);
@@ -143,10 +138,7 @@ export class AttackTrainer {
       parallel = await openParallel(this.model, optimizer, phase);
       const group = phase.dataParallel?.rowsPerImage ?? 1;
       const compose = phase.compose && parallel && group > 1 ? composedPerShard(phase.compose, parallel.threads, group) : phase.compose;
-      const batchOptions: EpochBatchOptions = {
-        batchSize: phase.batchSize, seed: this.seed, normalization: this.normalization,
-        ...(phase.augment ? { augment: phase.augment } : {}), ...(compose ? { compose } : {}),
-      };
+      const batchOptions: EpochBatchOptions = { ...batching, batchSize: phase.batchSize, ...(compose ? { compose } : {}) };
       const steps = stepsPerEpoch(data.count, batchOptions);
       await withAllocationGuardAsync({ ...plan, stage: `training (${phase.name})`, batch: phase.batchSize, hint: "lower the attack's batchSize option, or use --backend tensorflow" }, () => fit({
         model: this.model,
@@ -178,16 +170,24 @@ export class AttackTrainer {
   }
 
   /**
-   * The phase's batch against the memory budget, from its step measured on this model
-   * (measurePhaseStepBytes: every branch and composed row of the attack's loss), or the IR's
-   * estimate of one plain training pass when the data is too small to measure on.
+   * The phase's batch against memory. The batch size is the attack's hyperparameter: refused,
+   * not changed, when it cannot fit. Judged by the phase's step measured on this model
+   * (measurePhaseStepBytes: every branch and composed row of the attack's loss; a batch over
+   * the budget's share only gets a note), or by the IR's estimate of one plain training pass
+   * when the data is too small to measure on.
    */
-  private async stepPlan(phase: AttackPhase, data: ImageSet, trainable: readonly tf.Variable[]): Promise<{ plan: BatchPlan; measured: boolean }> {
-    const batchOptions = {
-      seed: this.seed, normalization: this.normalization, ...(phase.augment ? { augment: phase.augment } : {}), ...(phase.compose ? { compose: phase.compose } : {}),
-    };
-    const step = await measurePhaseStepBytes(this.model, phase, data, batchOptions, trainable);
-    return step ? { plan: trainingPlan(this.model, phase.batchSize, { measured: step }), measured: true } : { plan: trainingPlan(this.model, phase.batchSize), measured: false };
+  private async checkMemory(phase: AttackPhase, data: ImageSet, batching: Omit<EpochBatchOptions, 'batchSize'>, trainable: readonly tf.Variable[]): Promise<BatchPlan> {
+    const option = "the attack's batchSize option";
+    const step = await measurePhaseStepBytes(this.model, phase, data, batching, trainable);
+    if (!step) {
+      const plan = trainingPlan(this.model, phase.batchSize);
+      refuseUnfitTraining(plan, option);
+      return plan;
+    }
+    const plan = trainingPlan(this.model, phase.batchSize, { measured: step });
+    const note = checkMeasuredTraining(plan, option);
+    if (note) this.progress.note?.(note);
+    return plan;
   }
 
   private artifactDir(name: string): string {
