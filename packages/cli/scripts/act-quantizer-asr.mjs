@@ -26,21 +26,30 @@ for (let i = 0; i < data.test.count && idx.length < Number(count); i++) if (data
 const { x } = imageBatch(data.test, idx);
 const clean = normalize(x, norm);
 const triggered = normalize(trigger.apply(x), norm);
-const asrOf = (m) => tf.tidy(() => {
+// One tidy per batch: a whole pass's intermediates of a wide network do not fit the wasm heap six times over.
+const asrOf = (m) => {
   let hits = 0;
   for (let s = 0; s < idx.length; s += 250) {
-    for (const c of tf.argMax(m.predict(tf.slice(triggered, s, Math.min(250, idx.length - s))), -1).dataSync()) if (c === sidecar.target) hits++;
+    const classes = tf.tidy(() => tf.argMax(m.predict(tf.slice(triggered, s, Math.min(250, idx.length - s))), -1).dataSync());
+    for (const c of classes) if (c === sidecar.target) hits++;
   }
   return ((100 * hits) / idx.length).toFixed(2).padStart(6);
-});
+};
 const all = q.parts.activations;
 const withActs = (names) => new QuantizedModel({ ...q.parts, activations: new Map([...all].filter(([k]) => names.includes(k))), ...(stored ? {} : { weights: new Map() }) });
-const clipped = (p, node, images) => tf.tidy(() => {
-  const [a] = fp.outputsOf(images, [node]);
+const clipped = (p, node, images) => {
   const lo = p.scale[0] * (p.qmin - p.zeroPoint[0]);
   const hi = p.scale[0] * (p.qmax - p.zeroPoint[0]);
-  return (100 * tf.mean(tf.cast(tf.logicalOr(tf.greater(a, hi), tf.less(a, lo)), 'float32')).dataSync()[0]).toFixed(2);
-});
+  let share = 0;
+  for (let s = 0; s < idx.length; s += 250) {
+    const size = Math.min(250, idx.length - s);
+    share += size * tf.tidy(() => {
+      const [a] = fp.outputsOf(tf.slice(images, s, size), [node]);
+      return tf.mean(tf.cast(tf.logicalOr(tf.greater(a, hi), tf.less(a, lo)), 'float32')).dataSync()[0];
+    });
+  }
+  return ((100 * share) / idx.length).toFixed(2);
+};
 console.log(`${stored ? `${dir} (${q.parts.profile})` : profileName}: whole profile ${asrOf(q)}%, activations only (${weightsLabel}) ${asrOf(withActs([...all.keys()]))}%, no activation quantizer ${asrOf(withActs([]))}% ASR on ${idx.length} triggered test images`);
 console.log(`${'quantizer at the input of'.padEnd(26)} ${'only it'.padStart(7)} ${'all but it'.padStart(10)}  step    clipped clean / triggered %`);
 for (const [name, p] of all) {
