@@ -26,13 +26,18 @@ for (let i = 0; i < data.test.count && idx.length < Number(count); i++) if (data
 const { x } = imageBatch(data.test, idx);
 const clean = normalize(x, norm);
 const triggered = normalize(trigger.apply(x), norm);
-// One tidy per batch: a whole pass's intermediates of a wide network do not fit the wasm heap six times over.
-const asrOf = (m) => {
-  let hits = 0;
+// The sum of fn(start, size) over the images in batches of 250, one tidy each: a whole
+// pass's intermediates of a wide network do not fit the wasm heap six times over.
+const sumOverBatches = (fn) => {
+  let sum = 0;
   for (let s = 0; s < idx.length; s += 250) {
-    const classes = tf.tidy(() => tf.argMax(m.predict(tf.slice(triggered, s, Math.min(250, idx.length - s))), -1).dataSync());
-    for (const c of classes) if (c === sidecar.target) hits++;
+    const size = Math.min(250, idx.length - s);
+    sum += tf.tidy(() => fn(s, size));
   }
+  return sum;
+};
+const asrOf = (m) => {
+  const hits = sumOverBatches((s, size) => tf.argMax(m.predict(tf.slice(triggered, s, size)), -1).dataSync().filter((c) => c === sidecar.target).length);
   return ((100 * hits) / idx.length).toFixed(2).padStart(6);
 };
 const all = q.parts.activations;
@@ -40,14 +45,10 @@ const withActs = (names) => new QuantizedModel({ ...q.parts, activations: new Ma
 const clipped = (p, node, images) => {
   const lo = p.scale[0] * (p.qmin - p.zeroPoint[0]);
   const hi = p.scale[0] * (p.qmax - p.zeroPoint[0]);
-  let share = 0;
-  for (let s = 0; s < idx.length; s += 250) {
-    const size = Math.min(250, idx.length - s);
-    share += size * tf.tidy(() => {
-      const [a] = fp.outputsOf(tf.slice(images, s, size), [node]);
-      return tf.mean(tf.cast(tf.logicalOr(tf.greater(a, hi), tf.less(a, lo)), 'float32')).dataSync()[0];
-    });
-  }
+  const share = sumOverBatches((s, size) => {
+    const [a] = fp.outputsOf(tf.slice(images, s, size), [node]);
+    return size * tf.mean(tf.cast(tf.logicalOr(tf.greater(a, hi), tf.less(a, lo)), 'float32')).dataSync()[0];
+  });
   return ((100 * share) / idx.length).toFixed(2);
 };
 console.log(`${stored ? `${dir} (${q.parts.profile})` : profileName}: whole profile ${asrOf(q)}%, activations only (${weightsLabel}) ${asrOf(withActs([...all.keys()]))}%, no activation quantizer ${asrOf(withActs([]))}% ASR on ${idx.length} triggered test images`);
