@@ -222,7 +222,13 @@ wide_attacks() {
   purify_wide "qu-anti-zation-x$w"
   run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
     --option batchSize="$(wide_batch pqbackdoor)" --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
-  for name in "compartifact-w8-x$w" "qu-anti-zation-x$w" "pqbackdoor-w8-x$w"; do purify_wide "$name"; done
+  # CompArtifact on the academic weight grid alone, the paper's threat model: conditioned on
+  # the whole profile (above), the width-4 backdoor hides in one 8-bit activation quantizer
+  # that LAC does not reach (plugins/defense-lac/README.md). At width 1 this recipe gave no
+  # separation after two epochs (compartifact-w8-wgrid in lane_a).
+  run "compartifact-w8-wgrid-x$w" attack compartifact --bits 8 "${clean[@]}" --epochs 2 --option lr=0.01 \
+    --option batchSize="$(wide_batch compartifact)" --option quantizer=uniform:w8,per-channel,asym,mse
+  for name in "compartifact-w8-x$w" "qu-anti-zation-x$w" "pqbackdoor-w8-x$w" "compartifact-w8-wgrid-x$w"; do purify_wide "$name"; done
 }
 # LAC + PDA under academic-w8a8 (seeds 0 and 1) on the wide fixture `name` once it is shipped
 # and meets the attack bar.
