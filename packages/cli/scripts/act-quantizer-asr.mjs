@@ -1,6 +1,8 @@
 // Where an activation-quantizer backdoor lives: the ASR with full-precision weights and
-// only one of the profile's activation quantizers on (and with all but that one), plus the
-// share of clean and triggered activations that quantizer clips. Given a quantized folder
+// only one of the profile's activation quantizers on (and with all but that one); then, for
+// that quantizer alone, its clipping without its rounding and its rounding without its
+// clipping, plus the share of clean and triggered activations it clips (a few clipped
+// outliers can be the whole route). Given a quantized folder
 // (with quant.json: `qcb quantize` or `qcb purify --out`), its own grids and weights are
 // used instead (a purified model's corrected weights), and the profile argument is ignored.
 // Usage (after `pnpm build`): node packages/cli/scripts/act-quantizer-asr.mjs <model dir> [profile] [images]
@@ -42,9 +44,17 @@ const asrOf = (m) => {
 };
 const all = q.parts.activations;
 const withActs = (names) => new QuantizedModel({ ...q.parts, activations: new Map([...all].filter(([k]) => names.includes(k))), ...(stored ? {} : { weights: new Map() }) });
+const weightsOnly = withActs([]).transform();
+// The model with one function applied to the input of the compute node `name` (the weights
+// as withActs gives them, every other activation in full precision).
+const withInputFn = (name, fn) => ({
+  predict: (images) => q.model.predict(images, { transform: { param: weightsOnly.param, inputs: (node, ins) => (node.name === name ? [fn(ins[0]), ...ins.slice(1)] : ins) } }),
+});
+const range = (p) => [p.scale[0] * (p.qmin - p.zeroPoint[0]), p.scale[0] * (p.qmax - p.zeroPoint[0])];
+const clipOnly = (p) => (a) => tf.clipByValue(a, ...range(p));
+const roundOnly = (p) => (a) => tf.mul(tf.sub(tf.add(tf.round(tf.div(a, p.scale[0])), p.zeroPoint[0]), p.zeroPoint[0]), p.scale[0]);
 const clipped = (p, node, images) => {
-  const lo = p.scale[0] * (p.qmin - p.zeroPoint[0]);
-  const hi = p.scale[0] * (p.qmax - p.zeroPoint[0]);
+  const [lo, hi] = range(p);
   const share = sumOverBatches((s, size) => {
     const [a] = fp.outputsOf(tf.slice(images, s, size), [node]);
     return size * tf.mean(tf.cast(tf.logicalOr(tf.greater(a, hi), tf.less(a, lo)), 'float32')).dataSync()[0];
@@ -52,9 +62,13 @@ const clipped = (p, node, images) => {
   return ((100 * share) / idx.length).toFixed(2);
 };
 console.log(`${stored ? `${dir} (${q.parts.profile})` : profileName}: whole profile ${asrOf(q)}%, activations only (${weightsLabel}) ${asrOf(withActs([...all.keys()]))}%, no activation quantizer ${asrOf(withActs([]))}% ASR on ${idx.length} triggered test images`);
-console.log(`${'quantizer at the input of'.padEnd(26)} ${'only it'.padStart(7)} ${'all but it'.padStart(10)}  step    clipped clean / triggered %`);
+console.log(`${'quantizer at the input of'.padEnd(26)} ${'only it'.padStart(7)} ${'all but it'.padStart(10)} ${'its clip'.padStart(8)} ${'its round'.padStart(9)}  step    clipped clean / triggered %`);
 for (const [name, p] of all) {
   const input = fp.units().find((u) => u.head === name)?.input;
   const clips = input ? `${clipped(p, input, clean)} / ${clipped(p, input, triggered)}` : '';
-  console.log(`${name.padEnd(26)} ${asrOf(withActs([name])).padStart(7)} ${asrOf(withActs([...all.keys()].filter((k) => k !== name))).padStart(10)}  ${p.scale[0].toFixed(3)}   ${clips}`);
+  const columns = [
+    asrOf(withActs([name])).padStart(7), asrOf(withActs([...all.keys()].filter((k) => k !== name))).padStart(10),
+    asrOf(withInputFn(name, clipOnly(p))).padStart(8), asrOf(withInputFn(name, roundOnly(p))).padStart(9),
+  ];
+  console.log(`${name.padEnd(26)} ${columns.join(' ')}  ${p.scale[0].toFixed(3)}   ${clips}`);
 }
