@@ -4,13 +4,15 @@
 // and beta) and up by `factor` where it is consumed (the conv/dense input-channel weights),
 // through ReLUs and residual adds, which leaves the full-precision function unchanged (a
 // power of two is exact in floats), then re-quantizes and prints BA / ASR before and after.
-// Usage (after `pnpm build`): node packages/cli/scripts/equalize-outliers.mjs <model dir> [profile] [ratio] [factor]
+// With an output folder, writes the equalized model there (a full-precision model, as
+// `qcb purify --model` takes it).
+// Usage (after `pnpm build`): node packages/cli/scripts/equalize-outliers.mjs <model dir> [profile] [ratio] [factor] [out]
 import * as tf from '@tensorflow/tfjs-core';
-import { createTrigger, defenderBatches, imageBatch, initBackend, loadDataset, loadModel, normalize, quantizeModel, resolveQuantizer } from '@qcb/core';
+import { createTrigger, defenderBatches, imageBatch, initBackend, loadDataset, loadModel, normalize, quantizeModel, resolveQuantizer, saveModel } from '@qcb/core';
 import { createEngine } from '../dist/context.js';
 
-const [dir, profileName = 'academic-w8a8', ratio = '2', factor = '16'] = process.argv.slice(2);
-if (!dir) throw new Error('usage: equalize-outliers.mjs <model dir> [profile] [ratio] [factor]');
+const [dir, profileName = 'academic-w8a8', ratio = '2', factor = '16', out] = process.argv.slice(2);
+if (!dir) throw new Error('usage: equalize-outliers.mjs <model dir> [profile] [ratio] [factor] [out]');
 await initBackend('wasm');
 const engine = await createEngine({ backend: 'wasm', plugin: [], verbose: false, help: false }, process.cwd());
 const { model, sidecar } = await loadModel(dir);
@@ -103,3 +105,7 @@ for (const unit of model.units()) {
 }
 const after = await quantizeModel(model, profile, calibration);
 console.log(`equalized: full precision ${score(model)}, ${profileName} ${score(after)} (BA / ASR)`);
+if (out) {
+  await saveModel(out, model, { sidecar });
+  console.log(`wrote ${out}`);
+}
