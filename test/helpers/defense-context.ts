@@ -29,12 +29,12 @@ export async function tinyDefenseContext(o: {
   const profile = o.profile ?? TEST_W4A4;
   const calibration = defenderBatches(data.train, data.normalization, { share: 0.5, samples: 128, batchSize: 64 });
   const quantized = await quantizeModel(fp, profile, calibration);
-  tf.dispose(calibration);
-  const prepared = prepareDefense({
-    engine, fp, quantized, profile, defense: 'test', train: data.train, normalization: data.normalization,
+  const prepared = await prepareDefense({
+    engine, fp, quantized, profile, calibration, defense: 'test', train: data.train, normalization: data.normalization,
     share: 0.5, samples: 128, batchSize: 64,
     augmentations: o.augmentations ?? [], preset: o.preset ?? 'fast', options: o.options ?? {}, seed: 0,
     ...(o.progress ? { progress: o.progress } : {}),
   });
-  return { ctx: prepared.ctx, fp, dispose: () => { prepared.dispose(); fp.dispose(); } };
+  tf.dispose(calibration);
+  return { ctx: prepared.ctx, fp, dispose: () => { prepared.dispose(); prepared.made.forEach((m) => m.dispose()); fp.dispose(); } };
 }

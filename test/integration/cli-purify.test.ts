@@ -76,7 +76,7 @@ describe('qcb purify', () => {
   it('rejects an unknown defense or augmentation, a bad preset and an already quantized model', async () => {
     const out = join(dir, 'x');
     expect((await runCli(['purify', '--model', infected, '--defense', 'nope', '--out', out])).stderr).toMatch(/unknown defense "nope" \(available: lac, ft, ft-sam, nad, fine-pruning, mcr, ibau, efrap\)/);
-    expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'mixup', '--out', out])).stderr).toMatch(/unknown augmentation "mixup" \(available: pda\)/);
+    expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'mixup', '--out', out])).stderr).toMatch(/unknown augmentation "mixup" \(available: pda, equalize\)/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--preset', 'slow', '--out', out])).stderr).toMatch(/--preset must be fast or paper/);
     expect((await runCli(['purify', '--model', infected, '--defense', 'lac', '--defender-samples', '0', '--out', out])).stderr).toMatch(/--defender-samples must be an integer >= 1, got "0"/);
     const typo = await runCli(['purify', '--model', infected, '--defense', 'lac', '--augment', 'pda', '--option', 'patince=8', '--out', out]);

@@ -119,7 +119,7 @@ describe('the qcb binary', () => {
     expect(listed['quantizers']).toEqual(['academic-w4a4', 'academic-w8a8', 'tflite-int8', 'pytorch-fbgemm', 'pytorch-qnnpack', 'sample-w4']);
     // The shipped defenses first, then the user's plugin.
     expect(listed['defenses']).toEqual(['lac', 'ft', 'ft-sam', 'nad', 'fine-pruning', 'mcr', 'ibau', 'efrap', 'sample-defense']);
-    expect(listed['augmentations']).toEqual(['pda']);
+    expect(listed['augmentations']).toEqual(['pda', 'equalize']);
     expect(listed['attacks']).toEqual(['compartifact', 'qu-anti-zation', 'pqbackdoor', 'badnets']);
   });
 });

@@ -12,6 +12,7 @@ import mcr from '@qcb/defense-mcr';
 import ibau from '@qcb/defense-ibau';
 import efrap from '@qcb/defense-efrap';
 import pda from '@qcb/pda';
+import equalize from '@qcb/equalize';
 import academicW4a4 from '@qcb/quantizer-academic-w4a4';
 import academicW8a8 from '@qcb/quantizer-academic-w8a8';
 import pytorchFbgemm from '@qcb/quantizer-pytorch-fbgemm';
@@ -22,5 +23,5 @@ import tfliteInt8 from '@qcb/quantizer-tflite-int8';
 export const DEFAULT_PLUGINS: readonly ContainerModule[] = [
   academicW4a4, academicW8a8, tfliteInt8, pytorchFbgemm, pytorchQnnpack,
   compartifact, quAntiZation, pqbackdoor, badnets,
-  lac, ft, ftSam, nad, finePruning, mcr, ibau, efrap, pda,
+  lac, ft, ftSam, nad, finePruning, mcr, ibau, efrap, pda, equalize,
 ];

@@ -41,7 +41,10 @@ export interface DefenseCheckpoint {
 /** What a defense run gets. Defenses never read the trigger or target. */
 export interface DefenseContext {
   readonly engine: Engine;
-  /** The full-precision model as received; never modified. */
+  /**
+   * The full-precision model the defense starts from; never modified: the model as received,
+   * or the function-preserving rewrite of it that the run's model stage returned.
+   */
   readonly fp: GraphModel;
   /** The naive quantization of `fp` for the deployment profile. */
   readonly quantized: QuantizedModel;

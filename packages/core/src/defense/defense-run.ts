@@ -1,11 +1,23 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { AsyncSeriesHook, AsyncSeriesWaterfallHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import type { GraphModel } from '../ir/graph-model.js';
 import type { JsonObject } from '../io/folder/index.js';
 import type { Engine } from '../kernel/engine.js';
 import type {
   Batch, BatchContext, CalibrationRun, LossContext, LossTerm, UnitContext, UnitReport, UnitStep,
 } from '../kernel/hook-types.js';
+import type { QuantizerProfile } from '../quant/profile.js';
+import type { QuantizedModel } from '../quant/quantized-model.js';
 import type { Preset } from './defense-plugin.js';
+
+/** What the model stage's taps see beside the model: the deployment target and the defender's calibration data. */
+export interface ModelPrepareContext {
+  readonly profile: QuantizerProfile;
+  /** The naive quantization of the received model for `profile` (the undefended baseline). */
+  readonly quantized: QuantizedModel;
+  /** The defender's normalised calibration batches that `quantized` was calibrated on. */
+  readonly calibration: readonly tf.Tensor4D[];
+}
 
 /**
  * The hooks of one purification run, by stage. A run gets fresh ones, so that only the
@@ -13,6 +25,14 @@ import type { Preset } from './defense-plugin.js';
  * the engine's are the compiler's).
  */
 export interface DefenseRunHooks {
+  readonly model: Readonly<{
+    /**
+     * Waterfall over the full-precision model the defense starts from, before it is quantized
+     * for the defense: a tap returns the model unchanged or a new one that computes the same
+     * function (outlier equalization taps here). The runner disposes a returned new model.
+     */
+    prepare: AsyncSeriesWaterfallHook<[GraphModel, ModelPrepareContext]>;
+  }>;
   readonly calibration: Readonly<{
     runStart: AsyncSeriesHook<[CalibrationRun]>;
     unitStart: AsyncSeriesHook<[UnitContext]>;
@@ -52,6 +72,9 @@ export interface DefenseRun extends DefenseRunSettings {
 
 export function createDefenseRunHooks(): DefenseRunHooks {
   return Object.freeze({
+    model: Object.freeze({
+      prepare: new AsyncSeriesWaterfallHook<[GraphModel, ModelPrepareContext]>(['model', 'context']),
+    }),
     calibration: Object.freeze({
       runStart: new AsyncSeriesHook<[CalibrationRun]>(['run']),
       unitStart: new AsyncSeriesHook<[UnitContext]>(['unit']),

@@ -114,6 +114,31 @@ describe('purify (the core runner)', () => {
       .rejects.toThrow(/defense "liar" works on the quantized model but returned a full-precision one/);
   });
 
+  it('fires the run\'s model stage: the defense starts from the prepared model, the baselines stay the received one\'s', async () => {
+    const seen = { batchesSeen: [] as BatchContext[] } as { fpGiven?: GraphModel; batchesSeen: BatchContext[] };
+    const contexts: { model: GraphModel; profile: string; calibration: number }[] = [];
+    let made: GraphModel | undefined;
+    // A copy computes the same function, as a function-preserving rewrite would.
+    const copy = augmentationModule('copy', 'copy', (run) => {
+      run.hooks.model.prepare.tapPromise('copy', async (model, ctx) => {
+        contexts.push({ model, profile: ctx.profile.name, calibration: ctx.calibration.length });
+        made = new GraphModel(cloneGraph(model.graph));
+        return made;
+      });
+    });
+    const engine = await Engine.create([defenseModule('shrink', 'test', shrinkDefense(seen)), copy]);
+    const before = tf.memory().numTensors;
+    const outcome = await purify({ engine, model: fp, quantizer: QUANTIZER, defense: 'shrink', augmentations: ['copy'], data, baselineWorker: false });
+    expect(contexts).toHaveLength(1);
+    expect(contexts[0]).toMatchObject({ model: fp, profile: QUANTIZER });
+    expect(contexts[0].calibration).toBeGreaterThan(0);
+    expect(seen.fpGiven).toBe(made);
+    expect(made?.graph.nodes).toHaveLength(fp.graph.nodes.length);
+    outcome.dispose();
+    // The prepared copy and its quantization were released with the run.
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('leaks no tensor over repeated runs', async () => {
     const seen = { batchesSeen: [] as BatchContext[] };
     const engine = await engineWith(seen, []);

@@ -125,12 +125,13 @@ export async function purify(r: PurifyRequest): Promise<PurifyOutcome> {
     const evaluation = evaluationPlan(quantized, batch);
     if (evaluation.limited) r.log?.(describeBatchPlan(evaluation));
     // The selected augmentations are applied here, so that a bad option value fails before any evaluation.
-    prepared = prepareDefense({
-      engine: r.engine, fp: r.model, quantized, profile, defense: r.defense, train: r.data.train, normalization, augmentation: r.data.augmentation,
+    prepared = await prepareDefense({
+      engine: r.engine, fp: r.model, quantized, profile, calibration, defense: r.defense, train: r.data.train, normalization, augmentation: r.data.augmentation,
       share, samples, augmentations, preset, options, seed, progress: r.progress, checkpoint, ...batch,
       // The default 1,024 samples are the calibration batches themselves: one copy, not two (a 224x224 share is 600 MiB).
       ...(samples === 1024 ? { batches: calibration } : {}),
     });
+    owned.push(...prepared.made);
     await background?.quantized(quantized);
     if (background) r.log?.('evaluating the fp and the quantized model on a worker thread, beside the defense');
     // Without the side worker: on the pool's workers (threaded-evaluation.ts) before the defense takes them, else here.
