@@ -231,12 +231,13 @@ wide_attacks() {
   for name in "compartifact-w8-x$w" "qu-anti-zation-x$w" "pqbackdoor-w8-x$w" "compartifact-w8-wgrid-x$w"; do purify_wide "$name"; done
 }
 # LAC + PDA under academic-w8a8 (seeds 0 and 1) on the wide fixture `name` once it is shipped
-# and meets the attack bar.
+# and meets the attack bar, then the same with outlier equalization before it.
 purify_wide() {
   local name=$1
   [ -f "test/fixtures/models/$name/model.json" ] || return 0
   if meets_bar "$name" "$RUNS/clean-x${WIDTH:-2}" academic-w8a8; then
-    SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda
+    SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda &&
+      SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda --augment equalize
   else
     echo "$name: below the attack bar under academic-w8a8; not purified"
   fi
