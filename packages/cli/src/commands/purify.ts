@@ -43,7 +43,7 @@ export function formatPurifyReport(r: PurifyReport, label: string): string {
 export const purifyCommand: Command = {
   name: 'purify',
   summary: 'purify a quantized model with a defense (and augmentation) and print BA / ASR / DER',
-  usage: 'qcb purify --model <dir> --quantizer <profile> --defense <name> [--augment pda] [--data <dataset>] [--defender-share 0.05] [--defender-samples 1024] [--iterations N] [--preset fast|paper] [--option key=value ...] [--seed 0] [--batch N] --out <dir> [--json]',
+  usage: 'qcb purify --model <dir> --quantizer <profile> --defense <name> [--augment pda] [--augment equalize] [--data <dataset>] [--defender-share 0.05] [--defender-samples 1024] [--iterations N] [--preset fast|paper] [--option key=value ...] [--seed 0] [--batch N] --out <dir> [--json]',
   options: {
     model: { type: 'string' },
     quantizer: { type: 'string', default: 'academic-w4a4' },
