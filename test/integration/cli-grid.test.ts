@@ -37,7 +37,7 @@ describe('qcb grid', () => {
       ['{ "models": ', /^qcb: error: bad\.json: not JSON \(/],
       [spec({ seeds: [0, 'one'] }), /^qcb: error: bad\.json: seeds\[1\] must be an integer >= 0, got "one"\n$/],
       [spec({ defenses: ['lac', 'nope+pda'] }), /^qcb: error: bad\.json: defenses\[1\]: unknown defense "nope" \(available: lac, ft, ft-sam, nad, fine-pruning, mcr, ibau, efrap\)\n$/],
-      [spec({ defenses: ['lac+mixup'] }), /^qcb: error: bad\.json: defenses\[0\]: unknown augmentation "mixup" \(available: pda\)\n$/],
+      [spec({ defenses: ['lac+mixup'] }), /^qcb: error: bad\.json: defenses\[0\]: unknown augmentation "mixup" \(available: pda, equalize\)\n$/],
       [spec({ defenses: [{ defense: 'lac', options: { itrations: 5 } }] }), /^qcb: error: bad\.json: defenses\[0\]: unknown option "itrations" \(options: /],
       [spec({ quantizers: ['academic-w3a3'] }), /^qcb: error: bad\.json: quantizers\[0\]: unknown quantizer "academic-w3a3"/],
       [spec({ models: ['pq', 'missing'] }), /^qcb: error: bad\.json: models\[1\] names no model folder: "missing" has no model\.json/],

@@ -48,7 +48,8 @@ describe('Engine', () => {
     const run = startDefenseRun(engine, { defense: 'x', augmentations: [], preset: 'fast', options: {}, seed: 0 });
     expect(Object.isFrozen(run.hooks)).toBe(true);
     expect(Object.isFrozen(run.hooks.calibration)).toBe(true);
-    expect(Object.keys(run.hooks)).toEqual(['calibration', 'loss', 'data']);
+    expect(Object.isFrozen(run.hooks.model)).toBe(true);
+    expect(Object.keys(run.hooks)).toEqual(['model', 'calibration', 'loss', 'data']);
   });
 
   it('names what exists when a plugin is unknown', async () => {
