@@ -77,7 +77,12 @@ export async function prepareDefense(o: DefenseContextOptions): Promise<Prepared
   let quantized = o.quantized;
   if (fp !== o.fp) {
     made.push(fp);
-    quantized = await quantizeModel(fp, o.profile, o.calibration, { hooks: o.engine.hooks.quantizer, ...(o.batch !== undefined ? { batch: o.batch } : {}) });
+    try {
+      quantized = await quantizeModel(fp, o.profile, o.calibration, { hooks: o.engine.hooks.quantizer, ...(o.batch !== undefined ? { batch: o.batch } : {}) });
+    } catch (e) {
+      fp.dispose();
+      throw e;
+    }
     if (quantized.model !== fp) made.push(quantized.model);
   }
   const batches: readonly tf.Tensor4D[] = o.batches ?? defenderBatches(o.train, o.normalization, { share: o.share, samples: o.samples, batchSize: o.batchSize });
