@@ -220,8 +220,11 @@ wide_attacks() {
   run "qu-anti-zation-x$w" attack qu-anti-zation "${clean[@]}" --epochs 2 --option lr=5e-4 --option batchSize="$(wide_batch qu-anti-zation)" \
     --option quantizers=academic-w8a8+academic-w4a4
   purify_wide "qu-anti-zation-x$w"
-  run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
-    --option batchSize="$(wide_batch pqbackdoor)" --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
+  # Not shipped when it misses the bar (width 4: fixtures README); its kept evaluation stands
+  # for it, so that a lane on a fresh clone does not train it again.
+  [ -f "$RUNS/results/pqbackdoor-w8-x$w-academic-w8a8.json" ] ||
+    run "pqbackdoor-w8-x$w" attack pqbackdoor --bits 8 "${clean[@]}" --option stage1Model="$RUNS/badnets-x$w" \
+      --option batchSize="$(wide_batch pqbackdoor)" --option quantizer=academic-w8a8 --option grids= --option finetuneEpochs=1
   # CompArtifact on the academic weight grid alone, the paper's threat model: conditioned on
   # the whole profile (above), the width-4 backdoor hides in one 8-bit activation quantizer
   # that LAC does not reach (plugins/defense-lac/README.md). At width 1 this recipe gave no
