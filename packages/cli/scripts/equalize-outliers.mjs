@@ -4,7 +4,7 @@
 // Usage (after `pnpm build`): node packages/cli/scripts/equalize-outliers.mjs <model dir> <profile> <out dir> [key=value ...]
 // where the keys are the augmentation's options without their prefix (ratio, headroom, minLevels).
 import { defenderBatches, initBackend, loadDataset, loadModel, quantizeModel, resolveQuantizer, saveModel } from '@qcb/core';
-import { equalizeOutliers, resolveEqualizeOptions } from '@qcb/equalize';
+import { describeOutlier, equalizeOutliers, resolveEqualizeOptions } from '@qcb/equalize';
 import { createEngine } from '../dist/context.js';
 
 const [dir, profileName, out, ...pairs] = process.argv.slice(2);
@@ -18,9 +18,6 @@ const calibration = defenderBatches(data.train, sidecar?.normalization ?? data.n
 const quantized = await quantizeModel(model, resolveQuantizer(engine, profileName), calibration);
 const options = resolveEqualizeOptions(Object.fromEntries(pairs.map((p) => [`equalize.${p.split('=')[0]}`, p.split('=')[1]])));
 const { model: equalized, outliers } = equalizeOutliers(model, quantized, calibration, options);
-for (const o of outliers) {
-  const where = `${o.tensor} channel ${o.channel}: max ${o.max.toFixed(2)}, ${(o.max / o.typical).toFixed(1)}x the 90th percentile`;
-  console.log(o.skipped ? `${where}; left alone (${o.skipped})` : `${where}; divided by ${o.factor} in ${o.producers.join(', ')}`);
-}
+for (const o of outliers) console.log(describeOutlier(o));
 await saveModel(out, equalized, { sidecar });
 console.log(`wrote ${out} (${outliers.filter((o) => !o.skipped).length} channels scaled)`);

@@ -54,9 +54,10 @@ export function equalizeOutliers(fp: GraphModel, quantized: QuantizedModel, cali
   for (const tensor of names) {
     const max = maxima.get(tensor)!;
     const typical = quantile(max, 0.9);
+    if (!(typical > 0)) continue;
     for (let channel = 0; channel < max.length; channel++) {
       const m = max[channel];
-      if (!(typical > 0) || m < o.ratio * typical || done.has(`${tensor}:${channel}`)) continue;
+      if (m < o.ratio * typical || done.has(`${tensor}:${channel}`)) continue;
       const factor = 2 ** Math.ceil(Math.log2((o.headroom * m) / typical));
       const base = { tensor, channel, max: m, typical };
       // The typical channel's range split into the grid's steps: what the scaled channel keeps of it.

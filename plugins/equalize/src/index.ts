@@ -9,7 +9,8 @@ export { EQUALIZE_DEFAULTS, EQUALIZE_OPTION_KEYS, resolveEqualizeOptions, type E
 
 export const EQUALIZE = 'equalize';
 
-function describe(o: OutlierChannel): string {
+/** One line on an outlier channel: where it is, how far out, and what was done with it. */
+export function describeOutlier(o: OutlierChannel): string {
   const where = `${o.tensor} channel ${o.channel} (max ${o.max.toFixed(2)}, ${(o.max / o.typical).toFixed(1)}x its tensor's 90th percentile)`;
   return o.skipped ? `${where} left alone: ${o.skipped}` : `${where} divided by ${o.factor} in ${o.producers!.join(', ')}, multiplied back in ${o.consumers!.join(', ')}`;
 }
@@ -24,7 +25,7 @@ export function applyEqualize(run: DefenseRun): void {
   run.hooks.model.prepare.tapPromise(EQUALIZE, async (model, ctx) => {
     const { model: equalized, outliers } = equalizeOutliers(model, ctx.quantized, ctx.calibration, options);
     if (outliers.length === 0) run.note?.('equalize: no outlier channel at the quantized layers\' inputs; the model is used as it is');
-    for (const o of outliers) run.note?.(`equalize: ${describe(o)}`);
+    for (const o of outliers) run.note?.(`equalize: ${describeOutlier(o)}`);
     return equalized;
   });
 }
