@@ -15,6 +15,11 @@ export interface ProgressOptions {
   readonly interactive: boolean;
   readonly width?: number;
   readonly now?: () => number;
+  /**
+   * Items done before this bar started (a loop resumed part-way): they count towards the
+   * bar, not towards the rate the eta is measured from.
+   */
+  readonly startAt?: number;
 }
 
 /** Longest a non-interactive bar stays silent while its loop moves. */
@@ -33,6 +38,7 @@ export function progressBar(options: ProgressOptions): Progress {
   const now = options.now ?? (() => performance.now() / 1000);
   const width = options.width ?? 24;
   const start = now();
+  const startAt = options.startAt ?? 0;
   let lastDraw = -Infinity;
   let lastDecile = 0;
   let lastLine = start;
@@ -42,7 +48,8 @@ export function progressBar(options: ProgressOptions): Progress {
     const frac = options.total > 0 ? Math.min(1, done / options.total) : 1;
     const filled = Math.round(frac * width);
     const elapsed = now() - start;
-    const timing = final ? formatDuration(elapsed) : `eta ${formatDuration(done > 0 ? (elapsed / done) * (options.total - done) : NaN)}`;
+    const ran = done - startAt;
+    const timing = final ? formatDuration(elapsed) : `eta ${formatDuration(ran > 0 ? (elapsed / ran) * (options.total - done) : NaN)}`;
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
     return `${options.label} ${bar} ${done}/${options.total} ${timing}${info ? `  ${info}` : ''}`;
   };
