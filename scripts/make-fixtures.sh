@@ -247,13 +247,19 @@ qaz_wide_e3() {
     --epochs 1 --option lr=1e-4 --option batchSize="$(wide_batch qu-anti-zation)" --option quantizers=academic-w8a8+academic-w4a4
 }
 # LAC + PDA under academic-w8a8 (seeds 0 and 1) on the wide fixture `name` once it is shipped
-# and meets the attack bar, then the same with outlier equalization before it.
+# and meets the attack bar, then, unless both seeds left at most 3% ASR, the same with outlier
+# equalization before it (about half an hour a run at width 4).
 purify_wide() {
-  local name=$1
+  local name=$1 tag=defense_lac_augment_pda
   [ -f "test/fixtures/models/$name/model.json" ] || return 0
   if meets_bar "$name" "$RUNS/clean-x${WIDTH:-2}" academic-w8a8; then
-    SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda &&
+    SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda || return 1
+    if node -e 'process.exit(process.argv.slice(1).every((f) => JSON.parse(require("fs").readFileSync(f, "utf8")).defended.asr <= 3) ? 0 : 1)' \
+      "$RUNS/results/$name-academic-w8a8-$tag-s0.json" "$RUNS/results/$name-academic-w8a8-$tag-s1.json"; then
+      echo "$name: LAC + PDA leaves at most 3% ASR on both seeds; no equalization run"
+    else
       SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda --augment equalize
+    fi
   else
     echo "$name: below the attack bar under academic-w8a8; not purified"
   fi
