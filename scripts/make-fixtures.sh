@@ -261,7 +261,7 @@ purify_wide() {
       SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda --augment equalize
     fi
   else
-    echo "$name: below the attack bar under academic-w8a8; not purified"
+    echo "$name: misses the attack bar (full precision ASR <= 5% with BA within 3 points of its clean model, academic-w8a8 ASR >= 90%); not purified"
   fi
 }
 
