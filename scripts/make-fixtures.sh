@@ -161,12 +161,14 @@ evaluations() { # fixture name, quantizer: its `qcb evaluate --json` in full pre
   once "$dir/$name-fp.json" evaluate --model "$model" --json &&
     once "$dir/$name-$quantizer.json" evaluate --model "$model" --quantizer "$quantizer" --json
 }
+# The tag of a purification's results: its arguments, made a file name.
+result_tag() { printf '%s' "$*" | sed 's/--//g' | tr -c 'A-Za-z0-9=.-' '_'; }
 results() { # fixture name, quantizer, then the purify arguments
   local name=$1 quantizer=$2; shift 2
   local model=test/fixtures/models/$name dir="$RUNS/results" tag seed
   mkdir -p "$RUNS/purified"
   evaluations "$name" "$quantizer" || return 1
-  tag=$(printf '%s' "$*" | sed 's/--//g' | tr -c 'A-Za-z0-9=.-' '_')
+  tag=$(result_tag "$@")
   for seed in ${SEEDS:-0}; do
     local out="$dir/$name-$quantizer-$tag-s$seed.json" lock="results-$name-$quantizer-$tag-s$seed"
     [ -f "$out" ] && continue
@@ -250,15 +252,16 @@ qaz_wide_e3() {
 # and meets the attack bar, then, unless both seeds left at most 3% ASR, the same with outlier
 # equalization before it (about half an hour a run at width 4).
 purify_wide() {
-  local name=$1 tag=defense_lac_augment_pda
+  local name=$1 lac_pda=(--defense lac --augment pda) tag
   [ -f "test/fixtures/models/$name/model.json" ] || return 0
   if meets_bar "$name" "$RUNS/clean-x${WIDTH:-2}" academic-w8a8; then
-    SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda || return 1
+    SEEDS="0 1" results "$name" academic-w8a8 "${lac_pda[@]}" || return 1
+    tag=$(result_tag "${lac_pda[@]}")
     if node -e 'process.exit(process.argv.slice(1).every((f) => JSON.parse(require("fs").readFileSync(f, "utf8")).defended.asr <= 3) ? 0 : 1)' \
       "$RUNS/results/$name-academic-w8a8-$tag-s0.json" "$RUNS/results/$name-academic-w8a8-$tag-s1.json"; then
       echo "$name: LAC + PDA leaves at most 3% ASR on both seeds; no equalization run"
     else
-      SEEDS="0 1" results "$name" academic-w8a8 --defense lac --augment pda --augment equalize
+      SEEDS="0 1" results "$name" academic-w8a8 "${lac_pda[@]}" --augment equalize
     fi
   else
     echo "$name: misses the attack bar (full precision ASR <= 5% with BA within 3 points of its clean model, academic-w8a8 ASR >= 90%); not purified"
