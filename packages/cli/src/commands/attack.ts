@@ -76,7 +76,7 @@ export const attackCommand: Command = {
           const key = `${phase.name}/${ctx.epoch}`;
           if (key !== barKey) {
             barKey = key;
-            bar = progressBar({ label: `${phase.name} epoch ${ctx.epoch + 1}/${phase.epochs}`, total: steps, startAt: ctx.step, write: io.err, interactive: io.interactive });
+            bar = progressBar({ label: `${phase.name} epoch ${ctx.epoch + 1}/${phase.epochs}`, total: steps, startAt: ctx.step + 1, write: io.err, interactive: io.interactive });
           }
           bar!.update(ctx.step + 1, `loss ${loss.toFixed(4)}`);
         },

@@ -91,7 +91,7 @@ export const trainCommand: Command = {
         onStep: (ctx, steps, loss) => {
           if (ctx.epoch !== barEpoch) {
             barEpoch = ctx.epoch;
-            bar = progressBar({ label: `epoch ${ctx.epoch + 1}/${config.epochs}`, total: steps, startAt: ctx.step, write: io.err, interactive: io.interactive });
+            bar = progressBar({ label: `epoch ${ctx.epoch + 1}/${config.epochs}`, total: steps, startAt: ctx.step + 1, write: io.err, interactive: io.interactive });
           }
           bar.update(ctx.step + 1, `loss ${loss.toFixed(4)} lr ${ctx.lr.toPrecision(3)}`);
         },

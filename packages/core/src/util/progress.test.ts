@@ -33,14 +33,16 @@ describe('progressBar', () => {
     ]);
   });
 
-  it('measures the eta of a resumed loop from the items this run did', () => {
+  it('measures the eta of a resumed loop from the items this run timed', () => {
     const lines: string[] = [];
     let t = 0;
-    // Resumed at item 400 of 1,000, 5 s an item.
-    const p = progressBar({ label: 'epoch 1/2', total: 1000, startAt: 400, write: (s) => lines.push(s), interactive: false, width: 10, now: () => t });
-    t += 5;
+    // Resumed at item 400 of 1,000, 5 s an item; the bar starts once item 401 is done.
+    const p = progressBar({ label: 'epoch 1/2', total: 1000, startAt: 401, write: (s) => lines.push(s), interactive: false, width: 10, now: () => t });
     p.update(401);
-    expect(lines).toEqual(['epoch 1/2 [####------] 401/1000 eta 49m55s\n']);
+    expect(lines).toEqual([]);
+    t += 5;
+    p.update(402);
+    expect(lines).toEqual(['epoch 1/2 [####------] 402/1000 eta 49m50s\n']);
   });
 
   it('redraws in place on a terminal, at most ten times a second', () => {

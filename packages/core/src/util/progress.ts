@@ -63,6 +63,8 @@ export function progressBar(options: ProgressOptions): Progress {
         options.write(`\r${line(done, info, false)}\x1b[K`);
         return;
       }
+      // A resumed loop's first item was not timed by this bar: a line now could only say "eta 0s".
+      if (done <= startAt) return;
       const decile = Math.floor((10 * done) / Math.max(1, options.total));
       const t = now();
       const quiet = t - lastLine >= QUIET_SECONDS && done > lastDone && done < options.total;
