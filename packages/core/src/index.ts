@@ -42,6 +42,7 @@ export * from './ir/clone-graph.js';
 export * from './quant/index.js';
 export * from './io/quantized-io.js';
 export * from './ir/batch-stats.js';
+export * from './ir/reestimate-batch-norm.js';
 export * from './attack/index.js';
 export * from './defense/index.js';
 export * from './util/outside-tape.js';
