@@ -5,7 +5,7 @@
 // CompArtifact trains on): the statistics an attack's batches give.
 // Usage (after `pnpm build`): node packages/cli/scripts/recalibrate-bn.mjs <model dir> <out dir> [samples] [--half-triggered]
 import * as tf from '@tensorflow/tfjs-core';
-import { createTrigger, defenderBatches, initBackend, loadDataset, loadModel, reestimateBatchNorm, saveModel } from '@qcb/core';
+import { createTrigger, defenderBatches, initBackend, loadDataset, loadModel, normalize, reestimateBatchNorm, saveModel } from '@qcb/core';
 
 const args = process.argv.slice(2);
 const halfTriggered = args.includes('--half-triggered');
@@ -21,7 +21,7 @@ if (halfTriggered) {
   const trigger = createTrigger(sidecar.trigger, data.train.shape);
   const mean = tf.tensor1d(norm.mean), std = tf.tensor1d(norm.std);
   const clean = batches;
-  batches = clean.map((x) => tf.tidy(() => tf.concat([x, tf.div(tf.sub(trigger.apply(tf.add(tf.mul(x, std), mean)), mean), std)])));
+  batches = clean.map((x) => tf.tidy(() => tf.concat([x, normalize(trigger.apply(tf.add(tf.mul(x, std), mean)), norm)])));
   tf.dispose([...clean, mean, std]);
 }
 const images = batches.reduce((n, b) => n + b.shape[0], 0);
